@@ -1,0 +1,154 @@
+package scaler
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"strings"
+
+	// The decoders Decode uses, registered with package image.
+	_ "image/gif"
+	_ "image/jpeg"
+	_ "image/png"
+
+	_ "golang.org/x/image/bmp"
+	_ "golang.org/x/image/tiff"
+	_ "golang.org/x/image/webp"
+)
+
+// Format is an image file format.
+type Format uint8
+
+// The formats this package decodes. Encode writes JPEG and PNG.
+const (
+	JPEG Format = iota + 1
+	PNG
+	GIF
+	BMP
+	TIFF
+	WebP
+)
+
+var formatNames = [...]string{JPEG: "jpeg", PNG: "png", GIF: "gif", BMP: "bmp", TIFF: "tiff", WebP: "webp"}
+
+// String returns the format's lowercase name, as image.RegisterFormat
+// names it: "jpeg", "png", "gif", "bmp", "tiff" or "webp".
+func (f Format) String() string {
+	if int(f) < len(formatNames) && formatNames[f] != "" {
+		return formatNames[f]
+	}
+	return fmt.Sprintf("Format(%d)", uint8(f))
+}
+
+// ParseFormat returns the format of the given name, as String gives it;
+// "jpg" and "tif" are accepted too.
+func ParseFormat(name string) (Format, error) {
+	switch name = strings.ToLower(name); name {
+	case "jpg":
+		return JPEG, nil
+	case "tif":
+		return TIFF, nil
+	}
+	for f, n := range formatNames {
+		if n != "" && n == name {
+			return Format(f), nil
+		}
+	}
+	return 0, fmt.Errorf("%w: unknown format %q", ErrInvalidOptions, name)
+}
+
+// DecodeConfig reads the header of the image in r and returns its size and
+// format, checking that the size is within opts.MaxPixels. It reads only
+// as far as the header. A nil opts means the defaults.
+//
+// Errors wrap ErrInvalid when r holds no image of a supported format and
+// ErrTooLarge when the image has more pixels than allowed.
+func DecodeConfig(r io.Reader, opts *Options) (image.Config, Format, error) {
+	cfg, name, err := image.DecodeConfig(r)
+	if err != nil {
+		return image.Config{}, 0, decodeError(name, err)
+	}
+	f, err := ParseFormat(name)
+	if err != nil { // a format registered by someone else
+		return image.Config{}, 0, fmt.Errorf("%w: unsupported format %q", ErrInvalid, name)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return image.Config{}, 0, fmt.Errorf("%w: %s: empty image %dx%d", ErrInvalid, name, cfg.Width, cfg.Height)
+	}
+	if err := checkPixels(cfg.Width, cfg.Height, opts.maxPixels()); err != nil {
+		return image.Config{}, 0, err
+	}
+	return cfg, f, nil
+}
+
+// Decode decodes the image in r: JPEG (baseline, progressive, CMYK and
+// YCCK), PNG (all bit depths, paletted, with alpha), GIF (its first
+// frame), BMP, TIFF or WebP. It reads the header first and checks the size
+// against opts.MaxPixels before any pixel memory is allocated. A nil opts
+// means the defaults.
+//
+// The pixels are returned as stored: EXIF orientation is not applied (see
+// ExifOrientation and Orient). The concrete type is the decoder's, e.g.
+// *image.YCbCr for most JPEGs. Importing this package registers the BMP,
+// TIFF and WebP decoders with package image.
+//
+// Errors wrap ErrInvalid when r holds no image of a supported format, or
+// a truncated or corrupt one, and ErrTooLarge when the image has more
+// pixels than allowed.
+func Decode(r io.Reader, opts *Options) (image.Image, error) {
+	// The header is read twice: by DecodeConfig and again by the decoder.
+	// A seekable r is rewound; any other is replayed from what was read.
+	var replay io.Reader
+	var head bytes.Buffer
+	seeker, seekable := r.(io.ReadSeeker)
+	start := int64(0)
+	if seekable {
+		var err error
+		if start, err = seeker.Seek(0, io.SeekCurrent); err != nil {
+			seekable = false
+		}
+	}
+	if seekable {
+		replay = r
+	} else {
+		replay = io.MultiReader(&head, r)
+		r = io.TeeReader(r, &head)
+	}
+	cfg, f, err := DecodeConfig(r, opts)
+	if err != nil {
+		return nil, err
+	}
+	if seekable {
+		if _, err := seeker.Seek(start, io.SeekStart); err != nil {
+			return nil, fmt.Errorf("scaler: decode: %w", err)
+		}
+	}
+	img, _, err := image.Decode(replay)
+	if err != nil {
+		return nil, decodeError(f.String(), err)
+	}
+	// The decoders allocate by the header they read again: it must be the
+	// one that was checked.
+	if b := img.Bounds(); b.Dx() != cfg.Width || b.Dy() != cfg.Height {
+		return nil, fmt.Errorf("%w: %s: decoded %dx%d, header said %dx%d", ErrInvalid, f, b.Dx(), b.Dy(), cfg.Width, cfg.Height)
+	}
+	return img, nil
+}
+
+// decodeError wraps a decoder's error in ErrInvalid, saying "truncated"
+// for the end-of-file errors that mean it.
+func decodeError(format string, err error) error {
+	switch {
+	case errors.Is(err, image.ErrFormat):
+		return fmt.Errorf("%w: unknown format", ErrInvalid)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return fmt.Errorf("%w: %s: truncated", ErrInvalid, format)
+	}
+	msg := err.Error()
+	if !strings.HasPrefix(msg, format+":") {
+		msg = format + ": " + msg
+	}
+	return fmt.Errorf("%w: %s", ErrInvalid, msg)
+}

@@ -1,0 +1,104 @@
+package scaler
+
+import (
+	"context"
+	"errors"
+	"image"
+	"math"
+	"testing"
+)
+
+func TestOptionsSize(t *testing.T) {
+	tests := []struct {
+		name   string
+		opts   *Options
+		w, h   int
+		factor float64
+		ww, wh int
+		err    error
+	}{
+		{"default half", nil, 2560, 1600, 0.5, 1280, 800, nil},
+		{"floors", nil, 351, 419, 0.5, 175, 209, nil},
+		{"at least 1", nil, 1, 1, 0.5, 1, 1, nil},
+		{"float rounding", nil, 10, 10, 0.7, 7, 7, nil},
+		{"factor overrides", &Options{Factor: 0.25}, 400, 200, 0.5, 100, 50, nil},
+		{"enlarge", &Options{Factor: 2}, 10, 5, 0.5, 20, 10, nil},
+		{"width", &Options{Width: 100}, 400, 200, 0.5, 100, 50, nil},
+		{"both", &Options{Width: 10, Height: 30}, 400, 200, 0.5, 10, 30, nil},
+		{"factor 0", nil, 10, 10, 0, 0, 0, ErrInvalidOptions},
+		{"negative factor", &Options{Factor: -1}, 10, 10, 0.5, 0, 0, ErrInvalidOptions},
+		{"NaN", &Options{Factor: math.NaN()}, 10, 10, 0.5, 0, 0, ErrInvalidOptions},
+		{"Inf", &Options{Factor: math.Inf(1)}, 10, 10, 0.5, 0, 0, ErrInvalidOptions},
+		{"negative width", &Options{Width: -5}, 10, 10, 0.5, 0, 0, ErrInvalidOptions},
+		{"huge", &Options{Factor: 1e6}, 1000, 1000, 0.5, 0, 0, ErrTooLarge},
+		{"over MaxPixels", &Options{MaxPixels: 99}, 20, 20, 0.5, 0, 0, ErrTooLarge},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w, h, err := tc.opts.Size(tc.w, tc.h, tc.factor)
+			if tc.err != nil {
+				if !errors.Is(err, tc.err) {
+					t.Fatalf("Size(%dx%d, %v) error = %v, want %v", tc.w, tc.h, tc.factor, err, tc.err)
+				}
+				return
+			}
+			if err != nil || w != tc.ww || h != tc.wh {
+				t.Errorf("Size(%dx%d, %v) = %dx%d, %v; want %dx%d", tc.w, tc.h, tc.factor, w, h, err, tc.ww, tc.wh)
+			}
+		})
+	}
+}
+
+func TestLocalScale(t *testing.T) {
+	src := Grayscale(testPicture(351, 419))
+	var l Local
+	got, err := l.Scale(context.Background(), src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := got.Bounds(); b != image.Rect(0, 0, 175, 209) {
+		t.Errorf("Local{}.Scale(351x419) = %v, want 175x209", b)
+	}
+	if _, ok := got.(*image.Gray); !ok {
+		t.Errorf("Local{}.Scale(gray) = %T, want *image.Gray", got)
+	}
+
+	third := Local{Factor: 1.0 / 3, Filter: Box}
+	got, err = third.Scale(context.Background(), src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := got.Bounds(); b != image.Rect(0, 0, 117, 139) {
+		t.Errorf("Local{Factor: 1/3}.Scale(351x419) = %v, want 117x139", b)
+	}
+	if _, err := third.Scale(context.Background(), src, &Options{Factor: math.NaN()}); !errors.Is(err, ErrInvalidOptions) {
+		t.Errorf("Scale(factor NaN) = %v, want ErrInvalidOptions", err)
+	}
+}
+
+// Work that can never fit the budget fails at once; work that must wait
+// gives up when its context ends.
+func TestLocalAdmission(t *testing.T) {
+	src := image.NewGray(image.Rect(0, 0, 100, 100))
+	small := Local{MaxInFlight: 10000}
+	if _, err := small.Scale(context.Background(), src, nil); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("Scale(10000+2500 pixels, budget 10000) = %v, want ErrTooLarge", err)
+	}
+
+	l := Local{MaxInFlight: 20000}
+	if _, err := l.Scale(context.Background(), src, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.sem.Acquire(context.Background(), 10000); err != nil { // someone else's work
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := l.Scale(ctx, src, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("Scale while the budget is taken = %v, want context.Canceled", err)
+	}
+	l.sem.Release(10000)
+	if _, err := l.Scale(context.Background(), src, nil); err != nil {
+		t.Errorf("Scale after release = %v", err)
+	}
+}
