@@ -1,0 +1,170 @@
+package imagefile
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the fuzz seeds in testdata/fuzz/FuzzScan")
+
+// seedDir holds the FuzzScan seed corpus, in the go test fuzz v1 format.
+var seedDir = filepath.Join("testdata", "fuzz", "FuzzScan")
+
+// seedFiles are the test files written to seedDir, one per kind of
+// structure; each corpus file must stay under 4 KB.
+var seedFiles = []string{
+	"jpeg/exif-thumbnail", "jpeg/restart-markers", "jpeg/fill-bytes", "jpeg/progressive",
+	"png/paletted", "gif/two-frames", "bmp/24-bit", "bmp/no-sizes-top-down", "bmp/core-header",
+	"tiff/deflate", "tiff/big-endian-strips-tiles", "tiff/sub-ifds-exif", "webp/odd",
+}
+
+// seedName returns the corpus file name for a test file.
+func seedName(name string) string {
+	return strings.ReplaceAll(name, "/", "-")
+}
+
+// readSeed parses a corpus file written by TestFuzzSeeds.
+func readSeed(tb testing.TB, path string) []byte {
+	tb.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	if len(lines) != 3 || lines[0] != "go test fuzz v1" {
+		tb.Fatalf("%s: not a FuzzScan corpus file", path)
+	}
+	q, ok := strings.CutPrefix(lines[1], "[]byte(")
+	q, ok2 := strings.CutSuffix(q, ")")
+	data, err := strconv.Unquote(q)
+	if !ok || !ok2 || err != nil {
+		tb.Fatalf("%s: bad []byte line", path)
+	}
+	return []byte(data)
+}
+
+// TestFuzzSeeds checks that the seed corpus holds the files named in
+// seedFiles, each of them complete, and rewrites it with -update.
+func TestFuzzSeeds(t *testing.T) {
+	files := map[string][]byte{}
+	for _, f := range testFiles(t) {
+		files[f.name] = f.data
+	}
+	for i, name := range seedFiles {
+		path := filepath.Join(seedDir, seedName(name))
+		if *update {
+			data, ok := files[name]
+			if !ok {
+				t.Fatalf("seed %s: no such test file", name)
+			}
+			text := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\nuint64(%d)\n", data, i)
+			if len(text) >= 4096 {
+				t.Fatalf("seed %s: %d bytes, want under 4096", name, len(text))
+			}
+			if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Run(name, func(t *testing.T) {
+			data := readSeed(t, path)
+			var s Scanner
+			if n, err := s.Scan(data); n != len(data) || err != nil {
+				t.Errorf("Scan(seed %s) = %d, %v, want %d, nil", name, n, err, len(data))
+			}
+		})
+	}
+}
+
+// scanChunks feeds data to a new Scanner in chunks whose sizes come from
+// seed (1-byte chunks when seed is 0) and returns the result once the file is
+// complete or rejected, or after all of data.
+func scanChunks(data []byte, seed uint64) (int, error) {
+	r := rand.New(rand.NewPCG(seed, seed>>32))
+	var s Scanner
+	k := 0
+	for {
+		n, err := s.Scan(data[:k])
+		if err != nil || n < 0 {
+			return n, err
+		}
+		if n > 0 && n <= k || k == len(data) {
+			// Later calls return the same, whatever b holds.
+			if n2, err2 := s.Scan(data); n2 != n || err2 != nil {
+				return -1, fmt.Errorf("second Scan = %d, %v after %d", n2, err2, n)
+			}
+			return n, nil
+		}
+		step := 1
+		if seed != 0 {
+			step = 1 + r.IntN(1<<r.IntN(12))
+		}
+		k = min(len(data), k+step)
+	}
+}
+
+func FuzzScan(f *testing.F) {
+	for i, tf := range testFiles(f) {
+		if len(tf.data) < 4096 {
+			f.Add(tf.data, uint64(i))
+			f.Add(append(tf.data[:len(tf.data):len(tf.data)], trailer...), uint64(i+100))
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte, seed uint64) {
+		var s Scanner
+		n, err := s.Scan(data)
+		if n < 0 || err != nil && n != 0 {
+			t.Fatalf("Scan = %d, %v", n, err)
+		}
+		if err != nil && (!strings.HasPrefix(err.Error(), "imagefile: ") || strings.Contains(err.Error(), "\n")) {
+			t.Fatalf("Scan error %q is not one line prefixed imagefile:", err)
+		}
+		if len(data) >= 2 {
+			if f := Sniff(data[:2]); s.Format() != f {
+				t.Fatalf("Format() = %q, Sniff of the first 2 bytes = %q", s.Format(), f)
+			}
+			if Sniff(data[:2]) == "" && err == nil {
+				t.Fatalf("Scan accepted bytes that Sniff rejects")
+			}
+		}
+		if err == nil && n > 0 && n <= len(data) {
+			// A complete file is complete on its own, with nothing after it.
+			var exact Scanner
+			if n2, err2 := exact.Scan(data[:n]); n2 != n || err2 != nil {
+				t.Fatalf("Scan(data) = %d, but Scan(data[:%d]) = %d, %v", n, n, n2, err2)
+			}
+		}
+		// A caller that breaks the contract gets meaningless results, but no
+		// panic.
+		var misused Scanner
+		for _, b := range [][]byte{data[:len(data)/2], data[len(data)/3:], data[:len(data)/4], data} {
+			_, _ = misused.Scan(b)
+		}
+		for _, sd := range []uint64{0, seed | 1} {
+			n2, err2 := scanChunks(data, sd)
+			if n2 != n || fmt.Sprint(err2) != fmt.Sprint(err) {
+				t.Fatalf("in chunks (seed %d): Scan = %d, %v; all at once: %d, %v", sd, n2, err2, n, err)
+			}
+		}
+	})
+}
+
+func TestScanChunksHelper(t *testing.T) {
+	// scanChunks must see a truncated file as incomplete and a full one as
+	// complete, or FuzzScan compares nothing.
+	data := webp(7)
+	for _, seed := range []uint64{0, 1, 2} {
+		if n, err := scanChunks(data, seed); n != len(data) || err != nil {
+			t.Errorf("scanChunks(webp, %d) = %d, %v, want %d, nil", seed, n, err, len(data))
+		}
+		if n, err := scanChunks(bytes.Repeat([]byte{'x'}, 9), seed); n != 0 || err == nil {
+			t.Errorf("scanChunks(xxx, %d) = %d, %v, want an error", seed, n, err)
+		}
+	}
+}
