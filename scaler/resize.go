@@ -230,7 +230,7 @@ func newKernel(n, m int, f *Filter) *kernel {
 		sum := 0.0
 		w := fw[:hi-lo]
 		for j := range w {
-			w[j] = f.At(math.Abs((float64(lo+j)+0.5-centre)/stretch))
+			w[j] = f.At(math.Abs((float64(lo+j) + 0.5 - centre) / stretch))
 			sum += w[j]
 		}
 		if sum == 0 { // a kernel that is zero over the window: take the nearest

@@ -1,0 +1,141 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/escala-img/escala/scaler"
+)
+
+var (
+	// ErrServerClosed is returned by Server.Serve and ListenAndServe after
+	// Shutdown or Close.
+	ErrServerClosed = errors.New("transport: server closed")
+	// ErrFrameTooLarge means a frame or upload is longer than the limit.
+	ErrFrameTooLarge = errors.New("transport: frame too large")
+	// ErrUnavailable means the server could not be reached, or closed the
+	// connection before it replied. A Balancer tries another server.
+	ErrUnavailable = errors.New("transport: server unavailable")
+	// ErrBusy means the server had no room for the request; it may be
+	// tried again later.
+	ErrBusy = errors.New("transport: server busy")
+	// ErrClientClosed is returned by Client.Do after Client.Close.
+	ErrClientClosed = errors.New("transport: client closed")
+)
+
+// Code classifies an error reply of the native protocol.
+type Code uint16
+
+// The codes of error replies.
+const (
+	CodeBadRequest   Code = 1 // malformed frame or nonsensical options
+	CodeInvalidImage Code = 2 // not an image, truncated or corrupt
+	CodeTooLarge     Code = 3 // frame or image over a limit
+	CodeBusy         Code = 4 // no room now; try later
+	CodeUnavailable  Code = 5 // a server behind this one is unreachable
+	CodeTimeout      Code = 6 // the work took too long
+	CodeInternal     Code = 7 // anything else
+)
+
+var codeNames = [...]string{
+	CodeBadRequest:   "bad request",
+	CodeInvalidImage: "invalid image",
+	CodeTooLarge:     "too large",
+	CodeBusy:         "busy",
+	CodeUnavailable:  "unavailable",
+	CodeTimeout:      "timeout",
+	CodeInternal:     "internal error",
+}
+
+func (c Code) String() string {
+	if int(c) < len(codeNames) && codeNames[c] != "" {
+		return codeNames[c]
+	}
+	return fmt.Sprintf("code %d", uint16(c))
+}
+
+// A RemoteError is the error reply of a server: its handler failed, or the
+// request was refused. errors.Is matches it to the sentinel of its code:
+// scaler.ErrInvalidOptions, scaler.ErrInvalid, scaler.ErrTooLarge,
+// ErrBusy, ErrUnavailable or os.ErrDeadlineExceeded, so that callers need
+// not know whether the work was done here or remotely.
+type RemoteError struct {
+	Code    Code
+	Message string // one line, as the server wrote it
+}
+
+func (e *RemoteError) Error() string {
+	return "remote: " + e.Message
+}
+
+// Is reports whether target is the sentinel of e's code.
+func (e *RemoteError) Is(target error) bool {
+	switch e.Code {
+	case CodeBadRequest:
+		return target == scaler.ErrInvalidOptions
+	case CodeInvalidImage:
+		return target == scaler.ErrInvalid
+	case CodeTooLarge:
+		return target == scaler.ErrTooLarge || target == ErrFrameTooLarge
+	case CodeBusy:
+		return target == ErrBusy
+	case CodeUnavailable:
+		return target == ErrUnavailable
+	case CodeTimeout:
+		return target == os.ErrDeadlineExceeded
+	}
+	return false
+}
+
+// errorReply returns the code and the one-line message that tell a peer
+// about err. Errors of known kinds keep their text, which says what was
+// wrong with the request; any other error may carry details of this
+// machine, so the peer only learns that it was internal, and internal
+// reports whether the error should be logged as such.
+func errorReply(err error) (code Code, msg string, internal bool) {
+	var re *RemoteError
+	switch {
+	case errors.As(err, &re):
+		return re.Code, re.Message, false
+	case errors.Is(err, scaler.ErrInvalidOptions):
+		code = CodeBadRequest
+	case errors.Is(err, scaler.ErrInvalid):
+		code = CodeInvalidImage
+	case errors.Is(err, scaler.ErrTooLarge), errors.Is(err, ErrFrameTooLarge):
+		code = CodeTooLarge
+	case errors.Is(err, ErrBusy):
+		code = CodeBusy
+	case errors.Is(err, ErrUnavailable):
+		code = CodeUnavailable
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
+		code = CodeTimeout
+	case errors.Is(err, errBadRequest):
+		code = CodeBadRequest
+	default:
+		return CodeInternal, "internal error", true
+	}
+	return code, oneLine(err.Error()), false
+}
+
+// oneLine returns s with line breaks replaced, cut to 1024 bytes, so that
+// it fits an error line or an error frame.
+func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) > maxMessage {
+		s = strings.ToValidUTF8(s[:maxMessage], "")
+	}
+	return s
+}
+
+// errBadRequest marks malformed requests: wrong magic, version, type or
+// metadata. It is not exported: callers see a RemoteError with
+// CodeBadRequest.
+var errBadRequest = errors.New("transport: bad request")

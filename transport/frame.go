@@ -1,0 +1,322 @@
+package transport
+
+import (
+	"encoding/binary"
+	"fmt"
+	"image"
+	"io"
+	"math"
+	"net"
+
+	"github.com/escala-img/escala/scaler"
+)
+
+// Limits and constants of the wire format; see the package documentation.
+const (
+	magic       = "ESCL"
+	version     = 1
+	headerSize  = 16
+	maxMeta     = 4096
+	maxMessage  = 1024
+	requestMeta = 32
+	resultMeta  = 12
+
+	// DefaultMaxFrameSize is the frame and upload limit when
+	// MaxFrameSize is 0: room for a 64-megapixel raw gray image.
+	DefaultMaxFrameSize = 64 << 20
+	// MaxFrameSizeLimit is the largest MaxFrameSize allowed. It keeps
+	// framed lengths apart from magic numbers; see Detection.
+	MaxFrameSizeLimit = 1 << 30
+)
+
+// frameType is the type byte of a native frame.
+type frameType uint8
+
+const (
+	typeRequest frameType = 1
+	typeResult  frameType = 2
+	typeError   frameType = 3
+)
+
+// Body formats on the wire: image formats have scaler.Format's values.
+const (
+	wireNone = 0
+	wireGray = 16
+)
+
+// A frame is one native frame, header checked.
+type frame struct {
+	typ  frameType
+	meta []byte
+	body []byte
+}
+
+// frameLimit returns the effective frame size limit for a configured
+// value: 0 means the default, and nothing exceeds MaxFrameSizeLimit.
+func frameLimit(n int) int {
+	if n <= 0 {
+		return DefaultMaxFrameSize
+	}
+	return min(n, MaxFrameSizeLimit)
+}
+
+// headerError is a malformed native header. The connection it came on can
+// no longer be read, as the next frame cannot be found.
+type headerError struct{ msg string }
+
+func (e *headerError) Error() string { return "transport: " + e.msg }
+func (e *headerError) Unwrap() error { return errBadRequest }
+
+// readFrame reads one frame from r, whose first len(pre) bytes (at most
+// 4) have already been read into pre. It checks the header before it
+// allocates, and refuses metadata over 4096 bytes and frames over max.
+func readFrame(r io.Reader, pre []byte, max int) (*frame, error) {
+	var h [headerSize]byte
+	n := copy(h[:], pre)
+	if _, err := io.ReadFull(r, h[n:]); err != nil {
+		return nil, err
+	}
+	if string(h[:4]) != magic {
+		return nil, &headerError{fmt.Sprintf("bad magic %q", h[:4])}
+	}
+	if h[4] != version {
+		return nil, &headerError{fmt.Sprintf("unsupported protocol version %d; this server speaks %d", h[4], version)}
+	}
+	typ := frameType(h[5])
+	if typ < typeRequest || typ > typeError {
+		return nil, &headerError{fmt.Sprintf("unknown frame type %d", typ)}
+	}
+	if h[6] != 0 || h[7] != 0 {
+		return nil, &headerError{"reserved header bytes are not zero"}
+	}
+	m := binary.BigEndian.Uint32(h[8:])
+	b := binary.BigEndian.Uint32(h[12:])
+	if m > maxMeta {
+		return nil, &headerError{fmt.Sprintf("metadata of %d bytes is over the limit of %d", m, maxMeta)}
+	}
+	if uint64(m)+uint64(b) > uint64(max) {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrFrameTooLarge, uint64(m)+uint64(b), max)
+	}
+	buf := make([]byte, int(m)+int(b))
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return nil, err
+	}
+	return &frame{typ: typ, meta: buf[:m:m], body: buf[m:]}, nil
+}
+
+// writeFrame writes one frame to w in as few writes as the writer allows.
+func writeFrame(w io.Writer, typ frameType, meta, body []byte) error {
+	h := make([]byte, headerSize, headerSize+len(meta))
+	copy(h, magic)
+	h[4] = version
+	h[5] = byte(typ)
+	binary.BigEndian.PutUint32(h[8:], uint32(len(meta)))
+	binary.BigEndian.PutUint32(h[12:], uint32(len(body)))
+	h = append(h, meta...)
+	if len(body) == 0 {
+		_, err := w.Write(h)
+		return err
+	}
+	bufs := net.Buffers{h, body}
+	_, err := bufs.WriteTo(w)
+	return err
+}
+
+// Filter ids on the wire, in the order of the package documentation.
+var wireFilters = [...]*scaler.Filter{1: scaler.Box, 2: scaler.Linear, 3: scaler.CatmullRom, 4: scaler.Lanczos3}
+
+func filterID(f *scaler.Filter) (byte, error) {
+	if f == nil {
+		return 0, nil
+	}
+	for id, g := range wireFilters {
+		if g != nil && g == f {
+			return byte(id), nil
+		}
+	}
+	return 0, fmt.Errorf("%w: filter %q has no wire id", scaler.ErrInvalidOptions, f.Name)
+}
+
+// marshalRequest returns the metadata and body of req's request frame.
+func marshalRequest(req *Request) (meta, body []byte, err error) {
+	o := &req.Options
+	switch {
+	case math.IsNaN(o.Factor) || math.IsInf(o.Factor, 0) || o.Factor < 0:
+		return nil, nil, fmt.Errorf("%w: factor %v", scaler.ErrInvalidOptions, o.Factor)
+	case o.Width < 0 || o.Height < 0 || o.Width > math.MaxUint32 || o.Height > math.MaxUint32:
+		return nil, nil, fmt.Errorf("%w: size %dx%d", scaler.ErrInvalidOptions, o.Width, o.Height)
+	case o.Quality < 0 || o.Quality > 100:
+		return nil, nil, fmt.Errorf("%w: quality %d", scaler.ErrInvalidOptions, o.Quality)
+	case o.Orientation > 8:
+		return nil, nil, fmt.Errorf("%w: orientation %d", scaler.ErrInvalidOptions, o.Orientation)
+	case req.Format != 0 && req.Format != scaler.JPEG && req.Format != scaler.PNG:
+		return nil, nil, fmt.Errorf("%w: result format %v", scaler.ErrInvalidOptions, req.Format)
+	}
+	fid, err := filterID(o.Filter)
+	if err != nil {
+		return nil, nil, err
+	}
+	meta = make([]byte, requestMeta)
+	binary.BigEndian.PutUint64(meta[0:], math.Float64bits(o.Factor))
+	binary.BigEndian.PutUint32(meta[8:], uint32(o.Width))
+	binary.BigEndian.PutUint32(meta[12:], uint32(o.Height))
+	meta[16] = fid
+	meta[17] = byte(o.Quality)
+	meta[18] = byte(req.Format)
+	meta[19] = byte(o.Orientation)
+	body = req.Body
+	if req.Image != nil {
+		b := req.Image.Bounds()
+		if req.Format == 0 {
+			meta[18] = wireGray
+		}
+		meta[20] = wireGray
+		binary.BigEndian.PutUint32(meta[24:], uint32(b.Dx()))
+		binary.BigEndian.PutUint32(meta[28:], uint32(b.Dy()))
+		body = grayBytes(req.Image)
+	}
+	return meta, body, nil
+}
+
+// parseRequest returns the Request of a request frame. The request's Body
+// or Image uses f's memory.
+func parseRequest(f *frame) (*Request, error) {
+	if len(f.meta) != requestMeta {
+		return nil, fmt.Errorf("%w: request metadata of %d bytes, want %d", errBadRequest, len(f.meta), requestMeta)
+	}
+	m := f.meta
+	req := &Request{}
+	o := &req.Options
+	o.Factor = math.Float64frombits(binary.BigEndian.Uint64(m[0:]))
+	o.Width = int(binary.BigEndian.Uint32(m[8:]))
+	o.Height = int(binary.BigEndian.Uint32(m[12:]))
+	if math.IsNaN(o.Factor) || math.IsInf(o.Factor, 0) || o.Factor < 0 {
+		return nil, fmt.Errorf("%w: factor %v is not a positive number", scaler.ErrInvalidOptions, o.Factor)
+	}
+	if int(m[16]) >= len(wireFilters) || m[16] != 0 && wireFilters[m[16]] == nil {
+		return nil, fmt.Errorf("%w: unknown filter id %d", scaler.ErrInvalidOptions, m[16])
+	}
+	o.Filter = wireFilters[m[16]]
+	if o.Quality = int(m[17]); o.Quality > 100 {
+		return nil, fmt.Errorf("%w: quality %d is not between 1 and 100", scaler.ErrInvalidOptions, o.Quality)
+	}
+	if o.Orientation = scaler.Orientation(m[19]); o.Orientation > 8 {
+		return nil, fmt.Errorf("%w: orientation %d is not between 1 and 8", scaler.ErrInvalidOptions, m[19])
+	}
+	if m[21] != 0 || m[22] != 0 || m[23] != 0 {
+		return nil, fmt.Errorf("%w: reserved request bytes are not zero", errBadRequest)
+	}
+	rw, rh := binary.BigEndian.Uint32(m[24:]), binary.BigEndian.Uint32(m[28:])
+	switch m[20] {
+	case wireNone:
+		if rw != 0 || rh != 0 {
+			return nil, fmt.Errorf("%w: raw size given for an image file", errBadRequest)
+		}
+		if len(f.body) == 0 {
+			return nil, fmt.Errorf("%w: empty upload", scaler.ErrInvalid)
+		}
+		req.Body = f.body
+	case wireGray:
+		if rw == 0 || rh == 0 || uint64(rw)*uint64(rh) != uint64(len(f.body)) {
+			return nil, fmt.Errorf("%w: raw gray body of %d bytes is not %dx%d", errBadRequest, len(f.body), rw, rh)
+		}
+		req.Image = &image.Gray{Pix: f.body, Stride: int(rw), Rect: image.Rect(0, 0, int(rw), int(rh))}
+	default:
+		return nil, fmt.Errorf("%w: unknown body format %d", errBadRequest, m[20])
+	}
+	switch m[18] {
+	case wireNone, byte(scaler.JPEG), byte(scaler.PNG):
+		req.Format = scaler.Format(m[18])
+	case wireGray:
+		if req.Image == nil {
+			return nil, fmt.Errorf("%w: a raw gray result needs a raw gray request", scaler.ErrInvalidOptions)
+		}
+	default:
+		return nil, fmt.Errorf("%w: unknown result format %d", scaler.ErrInvalidOptions, m[18])
+	}
+	return req, nil
+}
+
+// marshalResult returns the metadata and body of resp's result frame.
+func marshalResult(resp *Response) (meta, body []byte, err error) {
+	if len(resp.Location) > maxMeta-resultMeta {
+		return nil, nil, fmt.Errorf("transport: location of %d bytes is too long", len(resp.Location))
+	}
+	meta = make([]byte, resultMeta, resultMeta+len(resp.Location))
+	w, h := resp.Width, resp.Height
+	switch {
+	case resp.Image != nil:
+		b := resp.Image.Bounds()
+		w, h = b.Dx(), b.Dy()
+		meta[8] = wireGray
+		body = grayBytes(resp.Image)
+	case len(resp.Body) > 0:
+		meta[8] = byte(resp.Format)
+		body = resp.Body
+	}
+	binary.BigEndian.PutUint32(meta[0:], uint32(w))
+	binary.BigEndian.PutUint32(meta[4:], uint32(h))
+	return append(meta, resp.Location...), body, nil
+}
+
+// parseResult returns the Response of a result frame.
+func parseResult(f *frame) (*Response, error) {
+	if len(f.meta) < resultMeta {
+		return nil, fmt.Errorf("transport: result metadata of %d bytes, want at least %d", len(f.meta), resultMeta)
+	}
+	m := f.meta
+	resp := &Response{
+		Width:    int(binary.BigEndian.Uint32(m[0:])),
+		Height:   int(binary.BigEndian.Uint32(m[4:])),
+		Location: string(m[resultMeta:]),
+	}
+	switch m[8] {
+	case wireNone:
+		if len(f.body) != 0 {
+			return nil, fmt.Errorf("transport: result has a body but no format")
+		}
+	case wireGray:
+		if resp.Width == 0 || uint64(resp.Width)*uint64(resp.Height) != uint64(len(f.body)) {
+			return nil, fmt.Errorf("transport: raw gray result of %d bytes is not %dx%d", len(f.body), resp.Width, resp.Height)
+		}
+		resp.Image = &image.Gray{Pix: f.body, Stride: resp.Width, Rect: image.Rect(0, 0, resp.Width, resp.Height)}
+	default:
+		if _, err := scaler.ParseFormat(scaler.Format(m[8]).String()); err != nil {
+			return nil, fmt.Errorf("transport: result body format %d is unknown", m[8])
+		}
+		resp.Format = scaler.Format(m[8])
+		resp.Body = f.body
+	}
+	return resp, nil
+}
+
+// marshalError returns the metadata of an error frame.
+func marshalError(code Code, msg string) []byte {
+	msg = oneLine(msg)
+	meta := binary.BigEndian.AppendUint16(make([]byte, 0, 2+len(msg)), uint16(code))
+	return append(meta, msg...)
+}
+
+// parseError returns the RemoteError of an error frame.
+func parseError(f *frame) error {
+	if len(f.meta) < 2 {
+		return fmt.Errorf("transport: error metadata of %d bytes, want at least 2", len(f.meta))
+	}
+	return &RemoteError{Code: Code(binary.BigEndian.Uint16(f.meta)), Message: oneLine(string(f.meta[2:]))}
+}
+
+// grayBytes returns the pixels of g row after row with no padding: g.Pix
+// itself when its rows are contiguous.
+func grayBytes(g *image.Gray) []byte {
+	b := g.Bounds()
+	w, h := b.Dx(), b.Dy()
+	start := g.PixOffset(b.Min.X, b.Min.Y)
+	if g.Stride == w {
+		return g.Pix[start : start+w*h]
+	}
+	out := make([]byte, 0, w*h)
+	for y := range h {
+		out = append(out, g.Pix[start+y*g.Stride:][:w]...)
+	}
+	return out
+}

@@ -1,0 +1,140 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"log/slog"
+	"sync"
+
+	"golang.org/x/sync/semaphore"
+
+	"github.com/escala-img/escala/scaler"
+)
+
+// ScaleHandler is the Handler of a scale server: it decodes the image of
+// each request, scales it with Scaler and replies with the result, encoded
+// as the request asks (JPEG by default, at the request's quality or
+// Quality), or as raw gray pixels when the request sent raw gray pixels.
+// The EXIF orientation of an image file is applied to its result unless
+// the request says otherwise.
+//
+// Its zero value is ready to use. It is safe for concurrent use; its fields
+// must not change after first use.
+type ScaleHandler struct {
+	// Scaler does the scaling. nil means a zero scaler.Local, which
+	// halves images.
+	Scaler scaler.Interface
+
+	// MaxPixels caps the pixels of an image and of a result. 0 means
+	// scaler.DefaultMaxPixels.
+	MaxPixels int64
+
+	// MaxInFlight bounds the pixels of the images being decoded and
+	// scaled at once: requests beyond it wait for room or their
+	// deadline. 0 means 4×scaler.DefaultMaxPixels.
+	MaxInFlight int64
+
+	// Quality is the JPEG quality of results when a request names
+	// none. 0 means scaler.DefaultQuality.
+	Quality int
+
+	// Logger receives a line per request: peer, bytes received, the
+	// original and scaled sizes. nil means slog.Default().
+	Logger *slog.Logger
+
+	once  sync.Once
+	local scaler.Local
+	sem   *semaphore.Weighted
+	max   int64
+}
+
+// Serve implements Handler.
+func (h *ScaleHandler) Serve(ctx context.Context, req *Request) (*Response, error) {
+	h.once.Do(func() {
+		h.max = h.MaxInFlight
+		if h.max <= 0 {
+			h.max = 4 * scaler.DefaultMaxPixels
+		}
+		h.sem = semaphore.NewWeighted(h.max)
+	})
+	opts := req.Options
+	opts.MaxPixels = h.MaxPixels
+	var src image.Image
+	var size image.Point
+	if req.Image != nil {
+		src, size = req.Image, req.Image.Bounds().Size()
+		if opts.Orientation == 0 {
+			opts.Orientation = scaler.TopLeft
+		}
+	} else {
+		cfg, _, err := scaler.DecodeConfig(bytes.NewReader(req.Body), &opts)
+		if err != nil {
+			return nil, err
+		}
+		size = image.Pt(cfg.Width, cfg.Height)
+	}
+	// The decoded source dominates the memory a request holds.
+	weight := int64(size.X) * int64(size.Y)
+	if weight > h.max {
+		return nil, fmt.Errorf("%w: %dx%d is more than the %d pixels allowed in flight", scaler.ErrTooLarge, size.X, size.Y, h.max)
+	}
+	if err := h.sem.Acquire(ctx, weight); err != nil {
+		return nil, err
+	}
+	defer h.sem.Release(weight)
+	if src == nil {
+		var err error
+		if src, err = scaler.Decode(bytes.NewReader(req.Body), &opts); err != nil {
+			return nil, err
+		}
+		if opts.Orientation == 0 {
+			opts.Orientation = scaler.ExifOrientation(req.Body)
+		}
+	}
+	s := h.Scaler
+	if s == nil {
+		s = &h.local
+	}
+	dst, err := s.Scale(ctx, src, &opts)
+	if err != nil {
+		return nil, err
+	}
+	b := dst.Bounds()
+	h.logger().Info("scaled",
+		"peer", req.RemoteAddr, "protocol", req.Protocol, "bytes", len(req.Body)+len(grayPix(req.Image)),
+		"from", fmt.Sprintf("%dx%d", size.X, size.Y), "to", fmt.Sprintf("%dx%d", b.Dx(), b.Dy()))
+	resp := &Response{Width: b.Dx(), Height: b.Dy()}
+	if req.Image != nil && req.Format == 0 {
+		resp.Image = scaler.Grayscale(dst)
+		return resp, nil
+	}
+	resp.Format = req.Format
+	if resp.Format == 0 {
+		resp.Format = scaler.JPEG
+	}
+	if opts.Quality == 0 {
+		opts.Quality = h.Quality
+	}
+	var buf bytes.Buffer
+	if err := scaler.Encode(&buf, dst, resp.Format, &opts); err != nil {
+		return nil, err
+	}
+	resp.Body = buf.Bytes()
+	return resp, nil
+}
+
+func (h *ScaleHandler) logger() *slog.Logger {
+	if h.Logger != nil {
+		return h.Logger
+	}
+	return slog.Default()
+}
+
+func grayPix(g *image.Gray) []byte {
+	if g == nil {
+		return nil
+	}
+	return g.Pix
+}

@@ -1,0 +1,678 @@
+package transport
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/escala-img/escala/internal/imagefile"
+	"github.com/escala-img/escala/scaler"
+)
+
+// Protocol is one of the three protocols a Server speaks; see the package
+// documentation.
+type Protocol uint8
+
+const (
+	// Native is this package's protocol: versioned typed frames, options,
+	// error replies and several requests per connection.
+	Native Protocol = iota
+	// Framed is the original scale server's protocol: a 4-byte length
+	// and an image each way.
+	Framed
+	// Raw is the original client's protocol: the bytes of an image file,
+	// answered by one line.
+	Raw
+)
+
+var protocolNames = [...]string{Native: "native", Framed: "framed", Raw: "raw"}
+
+func (p Protocol) String() string {
+	if int(p) < len(protocolNames) {
+		return protocolNames[p]
+	}
+	return fmt.Sprintf("Protocol(%d)", uint8(p))
+}
+
+// MarshalText returns the protocol's name, so that a Protocol can be a
+// flag (see flag.TextVar).
+func (p Protocol) MarshalText() ([]byte, error) {
+	return []byte(p.String()), nil
+}
+
+// UnmarshalText sets p from its name: "native", "framed" or "raw".
+func (p *Protocol) UnmarshalText(text []byte) error {
+	for i, name := range protocolNames {
+		if name == string(text) {
+			*p = Protocol(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("transport: unknown protocol %q (want native, framed or raw)", text)
+}
+
+// A Request is an image to be scaled, with how to scale it.
+type Request struct {
+	// Body is an image file: JPEG, PNG, GIF, BMP, TIFF or WebP.
+	Body []byte
+
+	// Image, when set instead of Body, is sent as raw gray pixels, with
+	// no encoding either way: the result comes back as Response.Image
+	// unless Format asks for a file.
+	Image *image.Gray
+
+	// Options say how to scale. Factor, Width, Height, Filter (one of
+	// the predefined filters), Quality and Orientation travel in native
+	// requests; MaxPixels does not, as the server has its own limit.
+	// Orientation 0 in a request for a Body means: read it from the
+	// file's EXIF data.
+	Options scaler.Options
+
+	// Format is the file format of the result: scaler.JPEG or
+	// scaler.PNG. 0 means JPEG, or raw gray when Image is set.
+	Format scaler.Format
+
+	// Protocol and RemoteAddr are set by the Server for its Handler.
+	Protocol   Protocol
+	RemoteAddr string
+}
+
+// A Response is a Handler's answer: a scaled image, or the link where one
+// was stored, or both.
+type Response struct {
+	// Body is the result as a file, of format Format.
+	Body   []byte
+	Format scaler.Format
+
+	// Image is the result as raw gray pixels, when the request asked so.
+	Image *image.Gray
+
+	// Width and Height are the size of the result.
+	Width, Height int
+
+	// Location is where the result was stored: a URL that a raw-protocol
+	// client is given as its reply line.
+	Location string
+}
+
+// A Handler answers requests. Serve is called on the connection's
+// goroutine; it may keep req's memory only until it returns, and must not
+// change it. An error it returns is sent to the client (see RemoteError);
+// errors that wrap none of the sentinels of this package or of scaler are
+// reported to the client only as "internal error", and logged.
+type Handler interface {
+	Serve(ctx context.Context, req *Request) (*Response, error)
+}
+
+// HandlerFunc adapts a function to a Handler.
+type HandlerFunc func(ctx context.Context, req *Request) (*Response, error)
+
+// Serve calls f(ctx, req).
+func (f HandlerFunc) Serve(ctx context.Context, req *Request) (*Response, error) {
+	return f(ctx, req)
+}
+
+// Server defaults: see the Server fields.
+const (
+	DefaultIdleTimeout    = 60 * time.Second
+	DefaultStallTimeout   = 5 * time.Second
+	DefaultReadTimeout    = 60 * time.Second
+	DefaultWriteTimeout   = 30 * time.Second
+	DefaultHandlerTimeout = 60 * time.Second
+)
+
+// A Server accepts connections and answers the requests on them with its
+// Handler, in any of the three protocols (see Detection in the package
+// documentation). Set its fields before calling Serve or ListenAndServe
+// and do not change them after; zero fields mean their defaults. Its
+// methods are safe for concurrent use.
+type Server struct {
+	// Addr is the TCP address ListenAndServe listens on. "" means ":8001".
+	Addr string
+
+	// Handler answers requests. It must be set.
+	Handler Handler
+
+	// MaxFrameSize bounds a native frame, a framed request and a raw
+	// upload, in bytes. 0 means DefaultMaxFrameSize; values above
+	// MaxFrameSizeLimit mean MaxFrameSizeLimit.
+	MaxFrameSize int
+
+	// IdleTimeout is how long a connection may wait for the first byte
+	// of a request. 0 means DefaultIdleTimeout.
+	IdleTimeout time.Duration
+
+	// StallTimeout is how long a request being received may go without
+	// a byte; a raw upload that stalls gets an error line. 0 means
+	// DefaultStallTimeout.
+	StallTimeout time.Duration
+
+	// ReadTimeout bounds the receipt of a whole request, from its first
+	// byte, so that a client sending a byte a second is cut off. 0 means
+	// DefaultReadTimeout.
+	ReadTimeout time.Duration
+
+	// WriteTimeout bounds the writing of a reply. 0 means
+	// DefaultWriteTimeout.
+	WriteTimeout time.Duration
+
+	// HandlerTimeout bounds a call of the Handler: its ctx ends then.
+	// 0 means DefaultHandlerTimeout.
+	HandlerTimeout time.Duration
+
+	// Logger receives the errors of connections and of requests. nil
+	// means slog.Default().
+	Logger *slog.Logger
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	conns     map[*conn]struct{}
+	closing   atomic.Bool
+	changed   chan struct{} // a connection went idle or ended
+	base      context.Context
+	cancel    context.CancelFunc
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// ListenAndServe listens on s.Addr and serves connections until Shutdown
+// or Close, when it returns ErrServerClosed; it returns any other error
+// at once, such as an address already in use.
+func (s *Server) ListenAndServe() error {
+	addr := s.Addr
+	if addr == "" {
+		addr = ":8001"
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(l)
+}
+
+// Serve accepts connections on l and serves each on its own goroutine
+// until Shutdown or Close, when it returns ErrServerClosed. It closes l
+// when it returns.
+func (s *Server) Serve(l net.Listener) error {
+	if s.Handler == nil {
+		l.Close()
+		return errors.New("transport: Server.Handler is nil")
+	}
+	if !s.track(l) {
+		l.Close()
+		return ErrServerClosed
+	}
+	defer s.untrack(l)
+	var backoff time.Duration
+	for {
+		rwc, err := l.Accept()
+		if err != nil {
+			if s.closing.Load() {
+				return ErrServerClosed
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return err
+			}
+			// Out of file descriptors, or a connection reset before it
+			// was accepted: wait a little and go on serving.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.logger().Warn("transport: accept failed", "err", err, "retry_in", backoff)
+			time.Sleep(backoff)
+			continue
+		}
+		backoff = 0
+		c := &conn{s: s, rwc: rwc, remote: rwc.RemoteAddr().String()}
+		if !s.addConn(c) {
+			rwc.Close()
+			return ErrServerClosed
+		}
+		go c.serve()
+	}
+}
+
+// track registers l, and reports false if the server is closing.
+func (s *Server) track(l net.Listener) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing.Load() {
+		return false
+	}
+	if s.listeners == nil {
+		s.listeners = map[net.Listener]struct{}{}
+		s.conns = map[*conn]struct{}{}
+		s.changed = make(chan struct{}, 1)
+		s.base, s.cancel = context.WithCancel(context.Background())
+	}
+	s.listeners[l] = struct{}{}
+	return true
+}
+
+func (s *Server) untrack(l net.Listener) {
+	s.mu.Lock()
+	delete(s.listeners, l)
+	s.mu.Unlock()
+	l.Close()
+}
+
+func (s *Server) addConn(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing.Load() {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	return true
+}
+
+func (s *Server) removeConn(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.notify()
+}
+
+// notify wakes a Shutdown waiting for connections to go idle or end.
+func (s *Server) notify() {
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
+}
+
+// Shutdown stops the server gracefully: it closes the listeners and the
+// connections waiting for a request, lets the requests in progress finish
+// and be answered, and returns when all connections have ended. If ctx
+// ends first, it returns ctx's error and the remaining connections go on
+// until they finish or Close is called. Serve and ListenAndServe return
+// ErrServerClosed at once.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.closing.Store(true)
+	s.mu.Lock()
+	for l := range s.listeners {
+		l.Close()
+	}
+	s.mu.Unlock()
+	for {
+		s.mu.Lock()
+		for c := range s.conns {
+			if c.idle.Load() {
+				c.rwc.Close()
+			}
+		}
+		n := len(s.conns)
+		s.mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.changed:
+		}
+	}
+}
+
+// Close stops the server at once: it closes the listeners and every
+// connection, and cancels the contexts of the handlers running. It does
+// not wait for the handlers to return.
+func (s *Server) Close() error {
+	s.closing.Store(true)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for l := range s.listeners {
+		l.Close()
+	}
+	for c := range s.conns {
+		c.rwc.Close()
+	}
+	if s.cancel != nil {
+		s.cancel()
+	}
+	return nil
+}
+
+// A conn is one accepted connection.
+type conn struct {
+	s      *Server
+	rwc    net.Conn
+	remote string
+	idle   atomic.Bool // waiting for the first byte of a request
+}
+
+func (c *conn) serve() {
+	defer c.s.removeConn(c)
+	defer c.rwc.Close()
+	defer func() {
+		if v := recover(); v != nil {
+			c.s.logger().Error("transport: panic serving connection", "peer", c.remote, "panic", v, "stack", string(debug.Stack()))
+		}
+	}()
+
+	first, ok := c.waitRequest()
+	if !ok {
+		return
+	}
+	end := time.Now().Add(orDefault(c.s.ReadTimeout, DefaultReadTimeout))
+	pre := make([]byte, 4)
+	pre[0] = first
+	n, err := io.ReadFull(c.reader(end), pre[1:])
+	pre = pre[:1+n]
+	eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+	switch {
+	case err != nil && !eof:
+		// Too short to tell the protocol: answer as the humans and
+		// original clients that send such things read.
+		c.fail(Raw, fmt.Errorf("transport: reading request: %w", err))
+	case string(pre) == magic:
+		c.serveNative(pre, end)
+	case imagefile.Sniff(pre) != "":
+		c.serveRaw(pre, eof, end)
+	case eof:
+		c.fail(Raw, fmt.Errorf("%w: %d bytes are not an image", scaler.ErrInvalid, len(pre)))
+	default:
+		l := binary.BigEndian.Uint32(pre)
+		if l == 0 || l > uint32(frameLimit(c.s.MaxFrameSize)) {
+			c.fail(Raw, fmt.Errorf("%w: not an image, nor a request of a known protocol", scaler.ErrInvalid))
+			return
+		}
+		c.serveFramed(int(l), end)
+	}
+}
+
+// fail logs err and tells a raw-protocol peer about it.
+func (c *conn) fail(p Protocol, err error) {
+	c.logError(p, err)
+	c.writeLine(nil, err)
+}
+
+// waitRequest waits up to IdleTimeout for the first byte of a request,
+// with the connection marked idle so that Shutdown may close it. It
+// reports false when there is none: the peer left, or the wait ended.
+func (c *conn) waitRequest() (byte, bool) {
+	if c.s.closing.Load() {
+		return 0, false
+	}
+	c.idle.Store(true)
+	c.s.notify()
+	c.rwc.SetReadDeadline(time.Now().Add(orDefault(c.s.IdleTimeout, DefaultIdleTimeout)))
+	var b [1]byte
+	_, err := io.ReadFull(c.rwc, b[:])
+	c.idle.Store(false)
+	return b[0], err == nil
+}
+
+// reader returns a reader of the connection whose reads fail when the
+// peer sends nothing for StallTimeout, or at end.
+func (c *conn) reader(end time.Time) io.Reader {
+	return &stallReader{c: c.rwc, stall: orDefault(c.s.StallTimeout, DefaultStallTimeout), end: end}
+}
+
+type stallReader struct {
+	c     net.Conn
+	stall time.Duration
+	end   time.Time
+}
+
+func (r *stallReader) Read(p []byte) (int, error) {
+	d := time.Now().Add(r.stall)
+	if d.After(r.end) {
+		d = r.end
+	}
+	r.c.SetReadDeadline(d)
+	return r.c.Read(p)
+}
+
+// handle calls the Handler with the server's context, bounded by
+// HandlerTimeout, and turns a panic into an error.
+func (c *conn) handle(req *Request, p Protocol) (resp *Response, err error) {
+	req.Protocol, req.RemoteAddr = p, c.remote
+	ctx, cancel := context.WithTimeout(c.s.base, orDefault(c.s.HandlerTimeout, DefaultHandlerTimeout))
+	defer cancel()
+	defer func() {
+		if v := recover(); v != nil {
+			c.s.logger().Error("transport: handler panic", "peer", c.remote, "panic", v, "stack", string(debug.Stack()))
+			resp, err = nil, fmt.Errorf("transport: handler panic: %v", v)
+		}
+	}()
+	resp, err = c.s.Handler.Serve(ctx, req)
+	if err == nil && resp == nil {
+		err = errors.New("transport: handler returned no response")
+	}
+	return resp, err
+}
+
+// logError logs a request that failed, with what the peer was told.
+func (c *conn) logError(p Protocol, err error) {
+	code, msg, internal := errorReply(err)
+	if internal {
+		c.s.logger().Error("transport: request failed", "peer", c.remote, "protocol", p, "err", err)
+		return
+	}
+	c.s.logger().Warn("transport: request refused", "peer", c.remote, "protocol", p, "code", code, "err", msg)
+}
+
+func (c *conn) setWriteDeadline() {
+	c.rwc.SetWriteDeadline(time.Now().Add(orDefault(c.s.WriteTimeout, DefaultWriteTimeout)))
+}
+
+// serveNative answers native frames until the peer leaves, stays idle, or
+// sends a frame that cannot be read.
+func (c *conn) serveNative(pre []byte, end time.Time) {
+	limit := frameLimit(c.s.MaxFrameSize)
+	for {
+		f, err := readFrame(c.reader(end), pre, limit)
+		if err != nil {
+			var he *headerError
+			switch {
+			case errors.As(err, &he), errors.Is(err, ErrFrameTooLarge), errors.Is(err, os.ErrDeadlineExceeded):
+				c.logError(Native, err)
+				if c.writeError(err) == nil {
+					c.closeGently()
+				}
+			default:
+				c.s.logger().Warn("transport: reading request", "peer", c.remote, "err", err)
+			}
+			return
+		}
+		var resp *Response
+		req, err := parseRequest(f)
+		if err == nil && f.typ != typeRequest {
+			err = fmt.Errorf("%w: frame of type %d where a request was expected", errBadRequest, f.typ)
+		}
+		if err == nil {
+			resp, err = c.handle(req, Native)
+		}
+		if err == nil {
+			var meta, body []byte
+			if meta, body, err = marshalResult(resp); err == nil {
+				c.setWriteDeadline()
+				if err := writeFrame(c.rwc, typeResult, meta, body); err != nil {
+					c.s.logger().Warn("transport: writing reply", "peer", c.remote, "err", err)
+					return
+				}
+			}
+		}
+		if err != nil {
+			c.logError(Native, err)
+			if c.writeError(err) != nil {
+				return
+			}
+		}
+		first, ok := c.waitRequest()
+		if !ok {
+			return
+		}
+		pre = []byte{first}
+		end = time.Now().Add(orDefault(c.s.ReadTimeout, DefaultReadTimeout))
+	}
+}
+
+// writeError sends err to a native peer as an error frame.
+func (c *conn) writeError(err error) error {
+	code, msg, _ := errorReply(err)
+	c.setWriteDeadline()
+	return writeFrame(c.rwc, typeError, marshalError(code, msg), nil)
+}
+
+// serveFramed answers framed requests, the first of length l, until the
+// peer leaves or a request fails.
+func (c *conn) serveFramed(l int, end time.Time) {
+	limit := frameLimit(c.s.MaxFrameSize)
+	for {
+		body := make([]byte, l)
+		if _, err := io.ReadFull(c.reader(end), body); err != nil {
+			c.s.logger().Warn("transport: reading framed request", "peer", c.remote, "err", err)
+			return
+		}
+		resp, err := c.handle(&Request{Body: body}, Framed)
+		if err != nil {
+			// The protocol has no error reply: closing is the answer.
+			c.logError(Framed, err)
+			return
+		}
+		reply := resp.Body
+		if len(reply) == 0 {
+			reply = []byte(resp.Location)
+		}
+		c.setWriteDeadline()
+		bufs := net.Buffers{binary.BigEndian.AppendUint32(nil, uint32(len(reply))), reply}
+		if _, err := bufs.WriteTo(c.rwc); err != nil {
+			c.s.logger().Warn("transport: writing reply", "peer", c.remote, "err", err)
+			return
+		}
+		first, ok := c.waitRequest()
+		if !ok {
+			return
+		}
+		var hdr [4]byte
+		hdr[0] = first
+		end = time.Now().Add(orDefault(c.s.ReadTimeout, DefaultReadTimeout))
+		if _, err := io.ReadFull(c.reader(end), hdr[1:]); err != nil {
+			return
+		}
+		if l = int(binary.BigEndian.Uint32(hdr[:])); l == 0 || l > limit {
+			c.logError(Framed, fmt.Errorf("%w: framed request of %d bytes, limit %d", ErrFrameTooLarge, l, limit))
+			return
+		}
+	}
+}
+
+// serveRaw receives one image file whose first bytes are pre, answers it
+// with one line and closes. eof says the peer has already half-closed.
+func (c *conn) serveRaw(pre []byte, eof bool, end time.Time) {
+	body, err := c.readRaw(pre, eof, end)
+	if err == nil {
+		var resp *Response
+		if resp, err = c.handle(&Request{Body: body}, Raw); err == nil {
+			c.writeLine(resp, nil)
+			return
+		}
+	}
+	c.fail(Raw, err)
+}
+
+// readRaw reads an upload until the bytes form a whole image file, the
+// peer half-closes, or it stalls or grows too large.
+func (c *conn) readRaw(pre []byte, eof bool, end time.Time) ([]byte, error) {
+	limit := frameLimit(c.s.MaxFrameSize)
+	buf := make([]byte, len(pre), 64<<10)
+	copy(buf, pre)
+	r := c.reader(end)
+	var sc imagefile.Scanner
+	for {
+		n, err := sc.Scan(buf)
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("%w: %v", scaler.ErrInvalid, err)
+		case n > 0 && n <= len(buf):
+			return buf[:n], nil
+		case n > limit:
+			return nil, fmt.Errorf("%w: the %s header gives %d bytes, limit %d", ErrFrameTooLarge, sc.Format(), n, limit)
+		case eof:
+			return buf, nil // the decoder will say what is missing
+		case len(buf) > limit:
+			return nil, fmt.Errorf("%w: upload over the limit of %d bytes", ErrFrameTooLarge, limit)
+		}
+		if len(buf) == cap(buf) {
+			// Grow to the size the header gave, if any, else double.
+			size := min(max(2*cap(buf), n), limit+1)
+			buf = append(make([]byte, 0, size), buf...)
+		}
+		m, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+m]
+		switch {
+		case errors.Is(err, io.EOF):
+			eof = true
+		case errors.Is(err, os.ErrDeadlineExceeded) && time.Now().Before(end):
+			return nil, fmt.Errorf("transport: upload stalled: no data for %v after %d bytes (%w)",
+				orDefault(c.s.StallTimeout, DefaultStallTimeout), len(buf), err)
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return nil, fmt.Errorf("transport: upload not complete after %v: %d bytes (%w)",
+				orDefault(c.s.ReadTimeout, DefaultReadTimeout), len(buf), err)
+		case err != nil:
+			return nil, fmt.Errorf("transport: reading upload: %w", err)
+		}
+	}
+}
+
+// writeLine answers a raw-protocol peer: the link line, the image, or an
+// error line.
+func (c *conn) writeLine(resp *Response, err error) {
+	var out []byte
+	switch {
+	case err != nil:
+		_, msg, _ := errorReply(err)
+		out = []byte("Error: " + msg + "\n")
+	case resp.Location != "":
+		out = []byte("Imagen escalada disponible en: " + resp.Location + "\n")
+	default:
+		out = resp.Body
+	}
+	c.setWriteDeadline()
+	if _, err := c.rwc.Write(out); err != nil {
+		c.s.logger().Warn("transport: writing reply", "peer", c.remote, "err", err)
+		return
+	}
+	c.closeGently()
+}
+
+// Lingering after the last reply: see closeGently.
+const (
+	lingerTime  = 500 * time.Millisecond
+	lingerBytes = 256 << 10
+)
+
+// closeGently ends the connection after a final reply when the peer may
+// still be sending: closing a socket with unread input makes the kernel
+// send a reset, which can destroy the reply before the peer reads it. So
+// it half-closes, then reads and discards what still arrives, for a
+// moment, before the connection is closed.
+func (c *conn) closeGently() {
+	if hc, ok := c.rwc.(interface{ CloseWrite() error }); ok {
+		hc.CloseWrite()
+	}
+	c.rwc.SetReadDeadline(time.Now().Add(lingerTime))
+	io.Copy(io.Discard, io.LimitReader(c.rwc, lingerBytes))
+}

@@ -1,0 +1,542 @@
+package transport
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/escala-img/escala/scaler"
+)
+
+// quiet is a logger for servers whose logs the tests do not read.
+var quiet = slog.New(slog.DiscardHandler)
+
+// recordingListener remembers the connections it accepts, so that a test
+// can count them or cut them.
+type recordingListener struct {
+	net.Listener
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func (l *recordingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.mu.Lock()
+		l.conns = append(l.conns, c)
+		l.mu.Unlock()
+	}
+	return c, err
+}
+
+func (l *recordingListener) accepted() []net.Conn {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]net.Conn(nil), l.conns...)
+}
+
+// startServer serves h on a free loopback port until the test ends, with
+// the server's fields set by configure, and returns its address.
+func startServer(tb testing.TB, h Handler, configure func(*Server)) (*Server, *recordingListener) {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rl := &recordingListener{Listener: l}
+	s := &Server{Handler: h, Logger: quiet}
+	if configure != nil {
+		configure(s)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(rl) }()
+	tb.Cleanup(func() {
+		s.Close()
+		if err := <-done; !errors.Is(err, ErrServerClosed) {
+			tb.Errorf("Serve = %v, want ErrServerClosed", err)
+		}
+	})
+	return s, rl
+}
+
+// echo answers with what it was asked, so tests can see what arrived.
+var echo = HandlerFunc(func(ctx context.Context, req *Request) (*Response, error) {
+	desc := fmt.Sprintf("%v %d bytes factor=%v w=%d h=%d q=%d o=%d", req.Protocol, len(req.Body), req.Options.Factor,
+		req.Options.Width, req.Options.Height, req.Options.Quality, req.Options.Orientation)
+	if req.Image != nil {
+		return &Response{Image: req.Image}, nil
+	}
+	return &Response{Location: "loc:" + desc, Body: append([]byte(nil), req.Body...), Format: scaler.JPEG}, nil
+})
+
+// failing answers every request with the error of its body's text.
+var failing = HandlerFunc(func(ctx context.Context, req *Request) (*Response, error) {
+	switch string(req.Body) {
+	case "invalid":
+		return nil, fmt.Errorf("%w: jpeg: truncated", scaler.ErrInvalid)
+	case "panic":
+		panic("handler bug")
+	case "secret":
+		return nil, errors.New("open /var/lib/secret: permission denied")
+	}
+	return &Response{Location: "ok"}, nil
+})
+
+func testJPEG(tb testing.TB, w, h int) []byte {
+	tb.Helper()
+	m := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			m.Set(x, y, color.RGBA{uint8(x * 3), uint8(y * 5), uint8(x ^ y), 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, m, nil); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestClientNative(t *testing.T) {
+	s, rl := startServer(t, echo, nil)
+	c := &Client{Addr: rl.Addr().String()}
+	defer c.Close()
+	ctx := context.Background()
+	for i := range 3 {
+		resp, err := c.Do(ctx, &Request{Body: []byte("image"), Options: scaler.Options{Factor: 0.25, Width: 7, Quality: 50, Orientation: 3}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "loc:native 5 bytes factor=0.25 w=7 h=0 q=50 o=3"; resp.Location != want || string(resp.Body) != "image" {
+			t.Errorf("Do #%d = %q %q, want %q", i, resp.Location, resp.Body, want)
+		}
+	}
+	if n := len(rl.accepted()); n != 1 {
+		t.Errorf("3 sequential requests used %d connections, want 1", n)
+	}
+	_ = s
+}
+
+func TestClientRawGray(t *testing.T) {
+	_, rl := startServer(t, echo, nil)
+	c := &Client{Addr: rl.Addr().String()}
+	defer c.Close()
+	g := image.NewGray(image.Rect(0, 0, 5, 3))
+	for i := range g.Pix {
+		g.Pix[i] = uint8(i * 17)
+	}
+	resp, err := c.Do(context.Background(), &Request{Image: g})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Image == nil || !bytes.Equal(resp.Image.Pix, g.Pix) || resp.Image.Rect != g.Rect {
+		t.Errorf("raw gray round trip = %+v", resp.Image)
+	}
+}
+
+func TestRemoteErrors(t *testing.T) {
+	_, rl := startServer(t, failing, nil)
+	c := &Client{Addr: rl.Addr().String()}
+	defer c.Close()
+	tests := []struct {
+		body string
+		code Code
+		msg  string
+		is   error
+	}{
+		{"invalid", CodeInvalidImage, "scaler: invalid image: jpeg: truncated", scaler.ErrInvalid},
+		{"panic", CodeInternal, "internal error", nil},
+		{"secret", CodeInternal, "internal error", nil},
+	}
+	for _, tc := range tests {
+		_, err := c.Do(context.Background(), &Request{Body: []byte(tc.body)})
+		var re *RemoteError
+		if !errors.As(err, &re) || re.Code != tc.code || re.Message != tc.msg {
+			t.Errorf("Do(%s) = %v, want code %v %q", tc.body, err, tc.code, tc.msg)
+		}
+		if tc.is != nil && !errors.Is(err, tc.is) {
+			t.Errorf("errors.Is(%v, %v) = false", err, tc.is)
+		}
+	}
+	// The connection survives error replies and a handler's panic.
+	if _, err := c.Do(context.Background(), &Request{Body: []byte("fine")}); err != nil {
+		t.Errorf("Do after errors = %v", err)
+	}
+	if n := len(rl.accepted()); n != 1 {
+		t.Errorf("requests after error replies used %d connections, want 1", n)
+	}
+}
+
+// dialRaw connects to addr as a test peer that writes bytes by hand.
+func dialRaw(tb testing.TB, addr string) *net.TCPConn {
+	tb.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	return c.(*net.TCPConn)
+}
+
+// The original client writes the file and waits, without closing its side.
+func TestRawProtocol(t *testing.T) {
+	_, rl := startServer(t, echo, func(s *Server) { s.StallTimeout = 200 * time.Millisecond })
+	addr := rl.Addr().String()
+	img := testJPEG(t, 40, 30)
+
+	t.Run("whole file", func(t *testing.T) {
+		c := dialRaw(t, addr)
+		c.Write(img)
+		line, err := bufio.NewReader(c).ReadString('\n')
+		want := fmt.Sprintf("Imagen escalada disponible en: loc:raw %d bytes factor=0 w=0 h=0 q=0 o=0\n", len(img))
+		if err != nil || line != want {
+			t.Errorf("reply = %q, %v; want %q", line, err, want)
+		}
+	})
+	t.Run("in pieces", func(t *testing.T) {
+		c := dialRaw(t, addr)
+		for i := 0; i < len(img); i += 100 {
+			c.Write(img[i:min(i+100, len(img))])
+		}
+		line, _ := bufio.NewReader(c).ReadString('\n')
+		if !strings.HasPrefix(line, "Imagen escalada disponible en: ") {
+			t.Errorf("reply = %q", line)
+		}
+	})
+	t.Run("garbage", func(t *testing.T) {
+		c := dialRaw(t, addr)
+		c.Write([]byte("GET / HTTP/1.1\r\n\r\n"))
+		line, _ := bufio.NewReader(c).ReadString('\n')
+		if !strings.HasPrefix(line, "Error: ") || !strings.Contains(line, "not an image") {
+			t.Errorf("reply to garbage = %q", line)
+		}
+	})
+	t.Run("half-closed truncated file", func(t *testing.T) {
+		c := dialRaw(t, addr)
+		c.Write(img[:len(img)/2])
+		c.CloseWrite()
+		all, _ := io.ReadAll(c)
+		// echo accepts anything, so the whole half arrives as the upload.
+		want := fmt.Sprintf("loc:raw %d bytes", len(img)/2)
+		if !strings.Contains(string(all), want) {
+			t.Errorf("reply = %q, want it to contain %q", all, want)
+		}
+	})
+	t.Run("stalled", func(t *testing.T) {
+		c := dialRaw(t, addr)
+		c.Write(img[:100])
+		line, _ := bufio.NewReader(c).ReadString('\n')
+		if !strings.HasPrefix(line, "Error: ") || !strings.Contains(line, "stalled") {
+			t.Errorf("reply to a stalled upload = %q", line)
+		}
+	})
+	t.Run("nothing then close", func(t *testing.T) {
+		c := dialRaw(t, addr)
+		c.CloseWrite()
+		if all, err := io.ReadAll(c); err != nil || len(all) != 0 {
+			t.Errorf("reply to an empty connection = %q, %v; want nothing", all, err)
+		}
+	})
+	t.Run("next client served", func(t *testing.T) {
+		c := dialRaw(t, addr)
+		c.Write(img)
+		line, _ := bufio.NewReader(c).ReadString('\n')
+		if !strings.HasPrefix(line, "Imagen escalada disponible en: ") {
+			t.Errorf("reply = %q", line)
+		}
+	})
+}
+
+func TestFramedProtocol(t *testing.T) {
+	_, rl := startServer(t, failing, nil)
+	addr := rl.Addr().String()
+	send := func(c net.Conn, body string) {
+		c.Write(binary.BigEndian.AppendUint32(nil, uint32(len(body))))
+		c.Write([]byte(body))
+	}
+	c := dialRaw(t, addr)
+	for range 2 { // several requests per connection
+		send(c, "fine")
+		var n uint32
+		if err := binary.Read(c, binary.BigEndian, &n); err != nil {
+			t.Fatal(err)
+		}
+		reply := make([]byte, n)
+		if _, err := io.ReadFull(c, reply); err != nil || string(reply) != "ok" {
+			t.Fatalf("framed reply = %q, %v; want the location", reply, err)
+		}
+	}
+	// A failure has no reply in this protocol: the server hangs up.
+	send(c, "invalid")
+	if all, err := io.ReadAll(c); err != nil || len(all) != 0 {
+		t.Errorf("framed error reply = %q, %v; want the connection closed", all, err)
+	}
+	// A framed length over the limit looks like no protocol at all.
+	c = dialRaw(t, addr)
+	c.Write([]byte{0x10, 0, 0, 0})
+	line, _ := bufio.NewReader(c).ReadString('\n')
+	if !strings.HasPrefix(line, "Error: ") {
+		t.Errorf("reply to a 256 MiB framed length = %q", line)
+	}
+}
+
+func TestNativeFrameErrors(t *testing.T) {
+	_, rl := startServer(t, echo, func(s *Server) { s.MaxFrameSize = 1000 })
+	tests := []struct {
+		name  string
+		frame []byte
+		code  Code
+	}{
+		{"too large", header(1, 1, 32, 0xFFFFFFFF), CodeTooLarge},
+		{"version 9", header(9, 1, 32, 1), CodeBadRequest},
+		{"result as request", header(1, 2, 12, 0), CodeBadRequest},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dialRaw(t, rl.Addr().String())
+			c.Write(tc.frame)
+			if tc.name == "result as request" {
+				c.Write(make([]byte, 12))
+			}
+			f, err := readFrame(c, nil, DefaultMaxFrameSize)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var re *RemoteError
+			if err := parseError(f); f.typ != typeError || !errors.As(err, &re) || re.Code != tc.code {
+				t.Errorf("reply to %s = type %d %v, want error code %v", tc.name, f.typ, err, tc.code)
+			}
+		})
+	}
+}
+
+func TestClientUnavailable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	for _, p := range []Protocol{Native, Framed} {
+		c := &Client{Addr: addr, Protocol: p}
+		_, err := c.Do(context.Background(), &Request{Body: []byte("x")})
+		if !errors.Is(err, ErrUnavailable) {
+			t.Errorf("Do(%v) to a closed port = %v, want ErrUnavailable", p, err)
+		}
+	}
+}
+
+// A pooled connection the server has dropped is replaced transparently.
+func TestClientReplacesDeadConn(t *testing.T) {
+	_, rl := startServer(t, echo, nil)
+	c := &Client{Addr: rl.Addr().String()}
+	defer c.Close()
+	if _, err := c.Do(context.Background(), &Request{Body: []byte("a")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range rl.accepted() {
+		sc.Close()
+	}
+	if _, err := c.Do(context.Background(), &Request{Body: []byte("b")}); err != nil {
+		t.Errorf("Do after the server dropped the pooled connection = %v", err)
+	}
+	if n := len(rl.accepted()); n != 2 {
+		t.Errorf("connections = %d, want 2", n)
+	}
+}
+
+func TestClientContext(t *testing.T) {
+	release := make(chan struct{})
+	entered := make(chan struct{}, 1)
+	blocking := HandlerFunc(func(ctx context.Context, req *Request) (*Response, error) {
+		entered <- struct{}{}
+		<-release
+		return &Response{Location: "late"}, nil
+	})
+	_, rl := startServer(t, blocking, nil)
+	defer close(release)
+	c := &Client{Addr: rl.Addr().String()}
+	defer c.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Do(ctx, &Request{Body: []byte("x")})
+		done <- err
+	}()
+	<-entered
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("Do with a cancelled context = %v, want context.Canceled", err)
+	}
+}
+
+// Shutdown lets a request in progress finish and be answered, closes idle
+// connections, and only then returns.
+func TestShutdown(t *testing.T) {
+	release := make(chan struct{})
+	entered := make(chan struct{}, 1)
+	slow := HandlerFunc(func(ctx context.Context, req *Request) (*Response, error) {
+		if string(req.Body) == "slow" {
+			entered <- struct{}{}
+			<-release
+		}
+		return &Response{Location: "done:" + string(req.Body)}, nil
+	})
+	s, rl := startServer(t, slow, nil)
+	addr := rl.Addr().String()
+	idle := &Client{Addr: addr}
+	if _, err := idle.Do(context.Background(), &Request{Body: []byte("warm")}); err != nil {
+		t.Fatal(err)
+	}
+	busy := &Client{Addr: addr}
+	result := make(chan string, 1)
+	go func() {
+		resp, err := busy.Do(context.Background(), &Request{Body: []byte("slow")})
+		if err != nil {
+			result <- err.Error()
+			return
+		}
+		result <- resp.Location
+	}()
+	<-entered
+	shut := make(chan error, 1)
+	go func() { shut <- s.Shutdown(context.Background()) }()
+
+	// New connections are refused once the listener is closed.
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			break
+		}
+		c.Close()
+		select {
+		case err := <-shut:
+			t.Fatalf("Shutdown returned %v with a request in progress", err)
+		default:
+		}
+	}
+	select {
+	case err := <-shut:
+		t.Fatalf("Shutdown returned %v with a request in progress", err)
+	default:
+	}
+	close(release)
+	if got := <-result; got != "done:slow" {
+		t.Errorf("request in progress at Shutdown got %q, want its result", got)
+	}
+	if err := <-shut; err != nil {
+		t.Errorf("Shutdown = %v", err)
+	}
+}
+
+func TestShutdownTimeout(t *testing.T) {
+	release := make(chan struct{})
+	entered := make(chan struct{}, 1)
+	slow := HandlerFunc(func(ctx context.Context, req *Request) (*Response, error) {
+		entered <- struct{}{}
+		<-release
+		return &Response{Location: "x"}, nil
+	})
+	s, rl := startServer(t, slow, nil)
+	defer close(release)
+	go (&Client{Addr: rl.Addr().String()}).Do(context.Background(), &Request{Body: []byte("x")})
+	<-entered
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.Shutdown(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Shutdown with an ended context = %v, want context.Canceled", err)
+	}
+}
+
+func TestScaleHandler(t *testing.T) {
+	_, rl := startServer(t, &ScaleHandler{Logger: quiet}, nil)
+	addr := rl.Addr().String()
+	src := image.NewGray(image.Rect(0, 0, 101, 60))
+	for i := range src.Pix {
+		src.Pix[i] = uint8(i * 13)
+	}
+	ctx := context.Background()
+	var local scaler.Local
+	want, err := local.Scale(ctx, src, &scaler.Options{Orientation: scaler.RightTop})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("native raw gray", func(t *testing.T) {
+		c := &Client{Addr: addr}
+		defer c.Close()
+		got, err := c.Scale(ctx, src, &scaler.Options{Orientation: scaler.RightTop})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, ok := got.(*image.Gray)
+		if !ok || g.Rect != image.Rect(0, 0, 30, 50) || !bytes.Equal(g.Pix, want.(*image.Gray).Pix) {
+			t.Errorf("remote Scale = %T %v, want the same pixels as Local, 30x50", got, got.Bounds())
+		}
+	})
+	t.Run("framed", func(t *testing.T) {
+		c := &Client{Addr: addr, Protocol: Framed}
+		got, err := c.Scale(ctx, src, &scaler.Options{Orientation: scaler.RightTop})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Bounds() != image.Rect(0, 0, 30, 50) {
+			t.Errorf("framed Scale bounds = %v, want 30x50", got.Bounds())
+		}
+	})
+	t.Run("jpeg with options", func(t *testing.T) {
+		c := &Client{Addr: addr}
+		defer c.Close()
+		resp, err := c.Do(ctx, &Request{Body: testJPEG(t, 64, 48), Format: scaler.PNG, Options: scaler.Options{Width: 16}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, f, err := scaler.DecodeConfig(bytes.NewReader(resp.Body), nil)
+		if err != nil || f != scaler.PNG || cfg.Width != 16 || cfg.Height != 12 || resp.Width != 16 || resp.Height != 12 {
+			t.Errorf("Do(64x48 jpeg, width 16, png) = %v %dx%d (%dx%d), %v", f, cfg.Width, cfg.Height, resp.Width, resp.Height, err)
+		}
+	})
+	t.Run("not an image", func(t *testing.T) {
+		c := &Client{Addr: addr}
+		defer c.Close()
+		_, err := c.Do(ctx, &Request{Body: []byte("\xff\xd8\xff but not really")})
+		if !errors.Is(err, scaler.ErrInvalid) {
+			t.Errorf("Do(garbage) = %v, want scaler.ErrInvalid", err)
+		}
+	})
+}
+
+func TestBalancer(t *testing.T) {
+	_, rl := startServer(t, &ScaleHandler{Logger: quiet}, nil)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := l.Addr().String()
+	l.Close()
+	src := image.NewGray(image.Rect(0, 0, 8, 8))
+	b := &Balancer{Scalers: []scaler.Interface{&Client{Addr: down}, &Client{Addr: rl.Addr().String()}}}
+	for i := range 4 {
+		if _, err := b.Scale(context.Background(), src, nil); err != nil {
+			t.Errorf("Balancer.Scale #%d with one server down = %v", i, err)
+		}
+	}
+	all := &Balancer{Scalers: []scaler.Interface{&Client{Addr: down}, &Client{Addr: down}}}
+	if _, err := all.Scale(context.Background(), src, nil); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Balancer.Scale with every server down = %v, want ErrUnavailable", err)
+	}
+}
