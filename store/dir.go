@@ -1,0 +1,283 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// DirOptions configures [NewDir]. A nil *DirOptions means the defaults.
+type DirOptions struct {
+	// Perm is the permission of stored files, before the umask, as for
+	// os.WriteFile. Only permission bits (fs.ModePerm) are allowed.
+	// 0 means 0644.
+	Perm fs.FileMode
+}
+
+// Dir is an [Interface] that keeps each object as a regular file named by its
+// key, directly in one folder. All access goes through an [os.Root], so no
+// key, symlink or ".." can reach a file outside the folder.
+//
+// A Dir is safe for concurrent use by multiple goroutines, and by several
+// processes sharing the folder. Create one with [NewDir]; the zero value is
+// not usable.
+type Dir struct {
+	root *os.Root
+	perm fs.FileMode
+}
+
+var _ Interface = (*Dir)(nil)
+
+// tempPrefix starts the name of every temporary file. No valid key starts
+// with '.', so a temporary file can never be opened as an object.
+const tempPrefix = ".tmp-"
+
+// staleAge is how old a temporary file must be before [NewDir] removes it.
+const staleAge = 10 * time.Minute
+
+// copyChunk is the size of the buffer Put copies through; ctx is checked
+// before each chunk.
+const copyChunk = 64 << 10
+
+// NewDir returns a Dir that stores objects as files in the folder path,
+// creating the folder and its parents (mode 0755, before the umask) if they
+// are missing. A nil opts means the defaults of [DirOptions].
+//
+// NewDir removes temporary files (named ".tmp-*") that a crashed Put left in
+// the folder more than 10 minutes ago; failing to remove one is not an error.
+// (A Put in another process sharing the folder that is still writing its
+// temporary file after 10 minutes may then fail; it never stores a part.)
+// It returns an error if path cannot be created or opened as a folder, or if
+// opts.Perm has bits other than permission bits.
+//
+// The Dir holds the folder open until [Dir.Close].
+func NewDir(path string, opts *DirOptions) (*Dir, error) {
+	perm := fs.FileMode(0o644)
+	if opts != nil && opts.Perm != 0 {
+		if opts.Perm&^fs.ModePerm != 0 {
+			return nil, fmt.Errorf("store: new dir %q: Perm %v has bits other than permission bits", path, opts.Perm)
+		}
+		perm = opts.Perm
+	}
+	if err := os.MkdirAll(path, 0o755); err != nil {
+		return nil, fmt.Errorf("store: new dir: %w", err)
+	}
+	root, err := os.OpenRoot(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: new dir: %w", err)
+	}
+	d := &Dir{root: root, perm: perm}
+	d.removeStaleTemps(time.Now().Add(-staleAge))
+	return d, nil
+}
+
+// removeStaleTemps removes the temporary files last modified before cutoff.
+// It is best effort: a folder it cannot read or a file it cannot remove is
+// left as it is, and Put still works or fails with its own clear error.
+func (d *Dir) removeStaleTemps(cutoff time.Time) {
+	f, err := d.root.Open(".")
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	for {
+		// Read in batches: the folder may hold millions of objects.
+		entries, err := f.ReadDir(1024)
+		for _, e := range entries {
+			if !strings.HasPrefix(e.Name(), tempPrefix) || !e.Type().IsRegular() {
+				continue
+			}
+			info, err := e.Info()
+			if err != nil || !info.ModTime().Before(cutoff) {
+				continue
+			}
+			_ = d.root.Remove(e.Name()) // best effort, see above
+		}
+		if err != nil {
+			return // io.EOF at the end, or a read error: stop either way
+		}
+	}
+}
+
+// Put stores the bytes of r as the file named key, atomically, as
+// [Interface.Put] requires. It reads r in chunks into a new temporary file in
+// the folder (checking ctx before each chunk), flushes the file to disk,
+// renames it onto key and flushes the folder, and only then returns nil.
+// On Unix, readers that opened the previous object keep reading it whole.
+//
+// On any failure the temporary file is removed and the previous object, if
+// any, is unchanged. The error reads "store: put "key": ..." and wraps the
+// cause: [ErrInvalidKey], ctx.Err(), the error of r, or the *fs.PathError
+// or *os.LinkError of the file system (a full or read-only disk, a folder in
+// the way of the key). The one exception is a failure to flush the
+// folder after the rename: the new object is then in place but may not
+// survive a crash, and Put returns that error.
+func (d *Dir) Put(ctx context.Context, key string, r io.Reader) error {
+	if !ValidKey(key) {
+		return fmt.Errorf("store: put %q: %w", key, ErrInvalidKey)
+	}
+	if err := d.put(ctx, key, r); err != nil {
+		return fmt.Errorf("store: put %q: %w", key, err)
+	}
+	return nil
+}
+
+// put does the work of Put; its errors are wrapped by Put.
+func (d *Dir) put(ctx context.Context, key string, r io.Reader) (err error) {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	tmp := tempPrefix + rand.Text()
+	f, err := d.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, d.perm)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close() // may be closed already; the first error matters
+			d.root.Remove(tmp)
+		}
+	}()
+	if err := copyContext(ctx, f, r); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	// Last chance to give up: after the rename the object is stored.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := d.root.Rename(tmp, key); err != nil {
+		return err
+	}
+	return d.syncFolder()
+}
+
+// copyContext copies r to w until io.EOF, checking ctx before each chunk.
+// Errors of r are returned as they are; errors of w are *fs.PathError.
+func copyContext(ctx context.Context, w io.Writer, r io.Reader) error {
+	buf := make([]byte, copyChunk)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n, rerr := r.Read(buf)
+		if n > 0 {
+			if _, err := w.Write(buf[:n]); err != nil {
+				return err
+			}
+		}
+		if rerr == io.EOF {
+			return nil
+		}
+		if rerr != nil {
+			return rerr
+		}
+	}
+}
+
+// syncFolder flushes the folder, so that a rename in it survives a crash.
+func (d *Dir) syncFolder() error {
+	if runtime.GOOS == "windows" {
+		// Windows cannot flush a folder handle; NTFS journals renames.
+		return nil
+	}
+	f, err := d.root.Open(".")
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Open returns the file stored under key. The result is an *os.File, so it
+// also has Seek, ReadAt and Stat (serving it with [Handler] supports Range
+// requests); the caller closes it.
+//
+// Only regular files are objects: a missing file, an invalid key, a folder,
+// a device or a symlink (even one to a file inside the folder) gives an
+// error that satisfies errors.Is(err, ErrNotFound) and says which. Other
+// errors read "store: open "key": ..." and wrap the cause, as does a ctx
+// that has already ended.
+func (d *Dir) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	if !ValidKey(key) {
+		return nil, fmt.Errorf("store: open %q: invalid key: %w", key, ErrNotFound)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("store: open %q: %w", key, err)
+	}
+	// The os.Root would follow a symlink whose target is inside the folder,
+	// but objects are never links: check the name with Lstat, open it, and
+	// make sure the file opened is the one checked. If the name was replaced
+	// in between (a concurrent Put, usually), check again.
+	for range openAttempts {
+		f, err := d.openRegular(key)
+		if err == nil {
+			return f, nil
+		}
+		if err != errReplaced {
+			return nil, err // not f: a nil *os.File is a non-nil io.ReadCloser
+		}
+	}
+	return nil, fmt.Errorf("store: open %q: replaced %d times while opening", key, openAttempts)
+}
+
+// openAttempts is how many times Open checks and opens a name that keeps
+// being replaced before it gives up.
+const openAttempts = 3
+
+// errReplaced tells Open that the file at a name changed while it opened it.
+var errReplaced = errors.New("replaced while opening")
+
+// openRegular opens key if it is a regular file. It returns errReplaced if
+// what it opened is not what it checked.
+func (d *Dir) openRegular(key string) (*os.File, error) {
+	before, err := d.root.Lstat(key)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("store: open %q: %w", key, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open %q: %w", key, err)
+	}
+	if !before.Mode().IsRegular() {
+		return nil, fmt.Errorf("store: open %q: not a regular file: %w", key, ErrNotFound)
+	}
+	f, err := d.root.Open(key)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("store: open %q: %w", key, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open %q: %w", key, err)
+	}
+	after, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("store: open %q: %w", key, err)
+	}
+	if !os.SameFile(before, after) {
+		f.Close()
+		return nil, errReplaced
+	}
+	return f, nil
+}
+
+// Close releases the handle on the folder. Files returned by Open stay
+// readable. After Close, Put and Open return errors. Close is safe to call
+// concurrently with other methods, which then either complete or fail.
+func (d *Dir) Close() error {
+	return d.root.Close()
+}
