@@ -252,3 +252,37 @@ func bmpHeader(w, h int32) []byte {
 	b = binary.LittleEndian.AppendUint16(b, 24)
 	return append(b, make([]byte, 24)...)
 }
+
+// FuzzDecode checks that no input panics Decode, that every error wraps one
+// of the package's sentinels and is one line, and that an image that
+// decodes respects the pixel limit and agrees with DecodeConfig.
+func FuzzDecode(f *testing.F) {
+	for _, data := range encodings(f, 12, 9) {
+		f.Add(data)
+	}
+	f.Add(pngHeader(100000, 100000))
+	f.Add(gifBomb())
+	f.Add(bmpHeader(30000, 30000))
+	const limit = 1 << 18
+	f.Fuzz(func(t *testing.T, data []byte) {
+		opts := &Options{MaxPixels: limit}
+		img, err := Decode(bytes.NewReader(data), opts)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrTooLarge) {
+				t.Fatalf("Decode error %q wraps neither ErrInvalid nor ErrTooLarge", err)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("Decode error %q is not one line", err)
+			}
+			return
+		}
+		b := img.Bounds()
+		if int64(b.Dx())*int64(b.Dy()) > limit {
+			t.Fatalf("Decode returned %v, over the limit of %d pixels", b, limit)
+		}
+		cfg, _, err := DecodeConfig(bytes.NewReader(data), opts)
+		if err != nil || cfg.Width != b.Dx() || cfg.Height != b.Dy() {
+			t.Fatalf("DecodeConfig = %dx%d, %v; Decode gave %v", cfg.Width, cfg.Height, err, b)
+		}
+	})
+}
