@@ -1,0 +1,363 @@
+package escala_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"image"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/escala-img/escala/internal/sample"
+	"github.com/escala-img/escala/scaler"
+)
+
+// buildPrograms compiles the example programs into a temporary folder and
+// returns their paths by name.
+func buildPrograms(t *testing.T, names ...string) map[string]string {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	bin := t.TempDir()
+	paths := map[string]string{}
+	for _, name := range names {
+		paths[name] = filepath.Join(bin, name)
+		cmd := exec.Command(goTool, "build", "-o", paths[name], "./examples/"+name)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build ./examples/%s: %v\n%s", name, err, out)
+		}
+	}
+	return paths
+}
+
+// A program started by startProgram, with the addresses it logged.
+type program struct {
+	cmd    *exec.Cmd
+	addrs  map[string]string // "addr", "url": the first of each logged
+	stderr *bytes.Buffer     // what it logged after its addresses
+	done   chan error
+}
+
+var logAddr = regexp.MustCompile(`\b(addr|url)=(\S+)`)
+
+// startProgram runs a server program and waits until it has logged the
+// addresses it listens on: wantLines lines holding addr= or url=. It is
+// stopped with SIGTERM when the test ends, and must then exit 0.
+func startProgram(t *testing.T, path string, wantLines int, args ...string) *program {
+	t.Helper()
+	cmd := exec.Command(path, args...)
+	cmd.Dir = t.TempDir()
+	errPipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &program{cmd: cmd, addrs: map[string]string{}, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
+	lines := bufio.NewScanner(errPipe)
+	for found := 0; found < wantLines && lines.Scan(); {
+		if m := logAddr.FindStringSubmatch(lines.Text()); m != nil {
+			if _, ok := p.addrs[m[1]]; !ok {
+				p.addrs[m[1]] = m[2]
+			}
+			found++
+		}
+	}
+	if len(p.addrs) == 0 {
+		cmd.Process.Kill()
+		t.Fatalf("%s %v logged no address", filepath.Base(path), args)
+	}
+	logged := make(chan struct{})
+	go func() {
+		for lines.Scan() {
+			p.stderr.WriteString(lines.Text() + "\n")
+		}
+		close(logged)
+	}()
+	go func() {
+		<-logged
+		p.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-p.done:
+			if err != nil {
+				t.Errorf("%s exited with %v after SIGTERM, want 0", filepath.Base(path), err)
+			}
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			t.Errorf("%s did not stop within 30s of SIGTERM", filepath.Base(path))
+		}
+	})
+	return p
+}
+
+// port returns the port of a logged "host:port" address.
+func (p *program) port(t *testing.T) string {
+	t.Helper()
+	_, port, err := net.SplitHostPort(p.addrs["addr"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return port
+}
+
+// runClient runs the client program on image data and returns its exit
+// code, its output and the path of the saved file.
+func runClient(t *testing.T, path, port string, data []byte) (int, string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "upload"), filepath.Join(dir, "imagen_escalada.jpg")
+	if err := os.WriteFile(in, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(path, "--ip", "127.0.0.1", "--port", port, "--image", in, "--out", out)
+	output, err := cmd.CombinedOutput()
+	code := 0
+	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, string(output), out
+}
+
+// checkResult checks that the file at path is a one-channel JPEG of
+// exactly half the size of the image in data, within a mean of 1.5 levels
+// of the in-process reference (the difference is JPEG's quantisation).
+func checkResult(t *testing.T, path string, data []byte) {
+	t.Helper()
+	f, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, format, err := scaler.DecodeConfig(bytes.NewReader(f), nil); err != nil || format != scaler.JPEG {
+		t.Fatalf("saved file is %v, %v; want a JPEG", format, err)
+	}
+	img, err := scaler.Decode(bytes.NewReader(f), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gray, ok := img.(*image.Gray)
+	want := reference(t, data)
+	if !ok || gray.Rect.Size() != want.Rect.Size() {
+		t.Fatalf("saved %T %v, want a one-channel %v", img, img.Bounds(), want.Rect.Size())
+	}
+	if d := meanAbsDiff(gray, want); d > 1.5 {
+		t.Errorf("saved result differs from the in-process reference by %.2f levels on average, want ≤ 1.5", d)
+	}
+}
+
+// framedScaleServer serves the original scale server's protocol and
+// nothing else: one 4-byte length and image in, one reply out, per
+// connection. It halves images in process, as the original did with
+// Pillow.
+func framedScaleServer(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				var n uint32
+				if binary.Read(c, binary.BigEndian, &n) != nil || n > 64<<20 {
+					return
+				}
+				data := make([]byte, n)
+				if _, err := io.ReadFull(c, data); err != nil {
+					return
+				}
+				img, err := scaler.Decode(bytes.NewReader(data), nil)
+				if err != nil {
+					return
+				}
+				b := img.Bounds()
+				half, err := scaler.Resize(img, b.Dx()/2, b.Dy()/2, nil)
+				if err != nil {
+					return
+				}
+				var out bytes.Buffer
+				if scaler.Encode(&out, scaler.Grayscale(half), scaler.JPEG, nil) != nil {
+					return
+				}
+				binary.Write(c, binary.BigEndian, uint32(out.Len()))
+				c.Write(out.Bytes())
+			}()
+		}
+	}()
+	return l.Addr().String()
+}
+
+func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the example programs")
+	}
+	bins := buildPrograms(t, "scaleserver", "asyncserver", "client")
+	scaleSrv := startProgram(t, bins["scaleserver"], 1, "--ip", "127.0.0.1", "--port", "0")
+	gateway := startProgram(t, bins["asyncserver"], 2, "--ip", "127.0.0.1", "--port", "0",
+		"--scaler", scaleSrv.addrs["addr"], "--http", "127.0.0.1:0", "--dir", filepath.Join(t.TempDir(), "scaled_images"))
+	port := gateway.port(t)
+	jpg, png := sample.JPEG(640, 480), sample.PNG(641, 481)
+
+	for name, data := range map[string][]byte{"jpeg": jpg, "png": png} {
+		t.Run("client "+name, func(t *testing.T) {
+			code, out, saved := runClient(t, bins["client"], port, data)
+			if code != 0 {
+				t.Fatalf("client exited %d:\n%s", code, out)
+			}
+			if !strings.Contains(out, "available at: http://") {
+				t.Errorf("client printed no link:\n%s", out)
+			}
+			checkResult(t, saved, data)
+		})
+	}
+
+	t.Run("original client", func(t *testing.T) {
+		line := rawUpload(t, gateway.addrs["addr"], jpg)
+		link, ok := strings.CutPrefix(line, "Imagen escalada disponible en: ")
+		if !ok || !strings.HasSuffix(link, "\n") {
+			t.Fatalf("reply %q, want the link line", line)
+		}
+		saved := filepath.Join(t.TempDir(), "out.jpg")
+		download(t, strings.TrimSpace(link), saved)
+		checkResult(t, saved, jpg)
+	})
+
+	t.Run("original client garbage", func(t *testing.T) {
+		line := rawUpload(t, gateway.addrs["addr"], []byte("this is not an image at all"))
+		if !strings.HasPrefix(line, "Error: ") || strings.Count(line, "\n") != 1 {
+			t.Errorf("reply to garbage = %q, want one error line", line)
+		}
+		// The next client is served.
+		if line := rawUpload(t, gateway.addrs["addr"], jpg); !strings.HasPrefix(line, "Imagen escalada disponible en: ") {
+			t.Errorf("reply after garbage = %q", line)
+		}
+	})
+
+	t.Run("client on garbage", func(t *testing.T) {
+		code, out, _ := runClient(t, bins["client"], port, []byte("\xff\xd8\xff\xe0 truncated"))
+		if code != 1 || !strings.Contains(out, "invalid image") || strings.Count(strings.TrimSpace(out), "\n") > 3 {
+			t.Errorf("client on a broken JPEG exited %d with:\n%s", code, out)
+		}
+	})
+
+	t.Run("original gateway against scale server", func(t *testing.T) {
+		c, err := net.Dial("tcp", scaleSrv.addrs["addr"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(30 * time.Second))
+		binary.Write(c, binary.BigEndian, uint32(len(jpg)))
+		c.Write(jpg)
+		var n uint32
+		if err := binary.Read(c, binary.BigEndian, &n); err != nil {
+			t.Fatal(err)
+		}
+		reply := make([]byte, n)
+		if _, err := io.ReadFull(c, reply); err != nil {
+			t.Fatal(err)
+		}
+		cfg, format, err := scaler.DecodeConfig(bytes.NewReader(reply), nil)
+		if err != nil || format != scaler.JPEG || cfg.Width != 320 || cfg.Height != 240 {
+			t.Errorf("framed reply is %v %dx%d, %v; want a 320x240 JPEG", format, cfg.Width, cfg.Height, err)
+		}
+	})
+
+	t.Run("gateway against framed-only scale server", func(t *testing.T) {
+		old := startProgram(t, bins["asyncserver"], 2, "--ip", "127.0.0.1", "--port", "0",
+			"--scaler", framedScaleServer(t), "--scaler-protocol", "framed", "--http", "127.0.0.1:0", "--dir", t.TempDir())
+		code, out, saved := runClient(t, bins["client"], old.port(t), jpg)
+		if code != 0 {
+			t.Fatalf("client exited %d:\n%s", code, out)
+		}
+		checkResult(t, saved, jpg)
+	})
+
+	t.Run("scale server down", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		downAddr := l.Addr().String()
+		l.Close()
+		lonely := startProgram(t, bins["asyncserver"], 2, "--ip", "127.0.0.1", "--port", "0",
+			"--scaler", downAddr, "--http", "127.0.0.1:0", "--dir", t.TempDir())
+		code, out, _ := runClient(t, bins["client"], lonely.port(t), jpg)
+		if code != 1 || !strings.Contains(out, "unavailable") {
+			t.Errorf("client with the scale server down exited %d with:\n%s", code, out)
+		}
+	})
+
+	t.Run("port in use", func(t *testing.T) {
+		_, busy, _ := net.SplitHostPort(scaleSrv.addrs["addr"])
+		cmd := exec.Command(bins["scaleserver"], "--port", busy)
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), "127.0.0.1:"+busy) {
+			t.Errorf("scaleserver on a busy port: %v\n%s\nwant exit 1 naming the address", err, out)
+		}
+	})
+}
+
+// rawUpload writes data as the original client does, without a length and
+// without closing its side, and returns the line it gets back.
+func rawUpload(t *testing.T, addr string, data []byte) string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := c.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	all, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(all)
+}
+
+func download(t *testing.T, link, path string) {
+	t.Helper()
+	resp, err := http.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", link, resp.Status)
+	}
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

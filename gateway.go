@@ -1,0 +1,183 @@
+package escala
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"image"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/semaphore"
+
+	"github.com/escala-img/escala/scaler"
+	"github.com/escala-img/escala/store"
+	"github.com/escala-img/escala/transport"
+)
+
+// Gateway is the transport.Handler of the gateway: for each request it
+// decodes the image, turns it to grayscale, has Scaler resize it, encodes
+// the upright result as JPEG (or PNG, if the request asks), stores it
+// under a name derived from its content, and answers with the link.
+//
+// Scaler decides where the resizing happens: a scaler.Local in this
+// process, a transport.Client of a remote scale server, or a
+// transport.Balancer over several. Only the gray image travels to a remote
+// scale server, as raw pixels with no loss.
+//
+// Its zero value is not usable: Store and BaseURL must be set. It is safe
+// for concurrent use; its fields must not change after first use.
+type Gateway struct {
+	// Scaler resizes the grayscale images. nil means a zero
+	// scaler.Local, which halves them.
+	Scaler scaler.Interface
+
+	// Store keeps the results. It must be set.
+	Store store.Interface
+
+	// BaseURL is where Store's contents are served: the link of a result
+	// stored under key is BaseURL + "/" + key. It must be set.
+	BaseURL string
+
+	// Quality is the JPEG quality of results when a request names none.
+	// 0 means scaler.DefaultQuality.
+	Quality int
+
+	// MaxPixels caps the pixels of an uploaded image. 0 means
+	// scaler.DefaultMaxPixels.
+	MaxPixels int64
+
+	// MaxInFlight bounds the pixels of the images being decoded and
+	// scaled at once; requests beyond it wait for room or for their
+	// deadline. 0 means 4×scaler.DefaultMaxPixels.
+	MaxInFlight int64
+
+	// Logger receives a line per request: peer, bytes received, the
+	// original and scaled sizes, and the link. nil means slog.Default().
+	Logger *slog.Logger
+
+	once  sync.Once
+	local scaler.Local
+	sem   *semaphore.Weighted
+	max   int64
+}
+
+// Serve implements transport.Handler. Errors wrap the sentinels of
+// package scaler when the image or the options are at fault, so that the
+// client is told what was wrong.
+func (g *Gateway) Serve(ctx context.Context, req *transport.Request) (*transport.Response, error) {
+	if g.Store == nil || g.BaseURL == "" {
+		return nil, errors.New("escala: Gateway needs a Store and a BaseURL")
+	}
+	g.once.Do(func() {
+		g.max = g.MaxInFlight
+		if g.max <= 0 {
+			g.max = 4 * scaler.DefaultMaxPixels
+		}
+		g.sem = semaphore.NewWeighted(g.max)
+	})
+	format := req.Format
+	switch format {
+	case 0:
+		format = scaler.JPEG
+	case scaler.JPEG, scaler.PNG:
+	default:
+		return nil, fmt.Errorf("%w: results are stored as jpeg or png, not %v", scaler.ErrInvalidOptions, format)
+	}
+	opts := req.Options
+	opts.MaxPixels = g.MaxPixels
+	if opts.Quality == 0 {
+		opts.Quality = g.Quality
+	}
+
+	gray, release, err := g.gray(ctx, req, &opts)
+	if err != nil {
+		return nil, err
+	}
+	s := g.Scaler
+	if s == nil {
+		s = &g.local
+	}
+	src := gray.Bounds().Size()
+	dst, err := s.Scale(ctx, gray, &opts)
+	release()
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := scaler.Encode(&buf, dst, format, &opts); err != nil {
+		return nil, err
+	}
+	key := contentKey(buf.Bytes(), format)
+	if err := g.Store.Put(ctx, key, bytes.NewReader(buf.Bytes())); err != nil {
+		return nil, fmt.Errorf("escala: storing the result: %w", err)
+	}
+	b := dst.Bounds()
+	link := strings.TrimSuffix(g.BaseURL, "/") + "/" + key
+	g.logger().Info("stored",
+		"peer", req.RemoteAddr, "protocol", req.Protocol, "bytes", len(req.Body),
+		"from", fmt.Sprintf("%dx%d", src.X, src.Y), "to", fmt.Sprintf("%dx%d", b.Dx(), b.Dy()), "link", link)
+	return &transport.Response{Location: link, Width: b.Dx(), Height: b.Dy(), Format: format}, nil
+}
+
+// gray returns the request's image in grayscale, holding its pixels'
+// weight in the budget until release is called. It fills in the EXIF
+// orientation of an image file when the request left it to the file.
+func (g *Gateway) gray(ctx context.Context, req *transport.Request, opts *scaler.Options) (gray *image.Gray, release func(), err error) {
+	var size image.Point
+	if req.Image != nil {
+		size = req.Image.Bounds().Size()
+	} else {
+		cfg, _, err := scaler.DecodeConfig(bytes.NewReader(req.Body), opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		size = image.Pt(cfg.Width, cfg.Height)
+	}
+	weight := int64(size.X) * int64(size.Y)
+	if weight > g.max {
+		return nil, nil, fmt.Errorf("%w: %dx%d is more than the %d pixels allowed in flight", scaler.ErrTooLarge, size.X, size.Y, g.max)
+	}
+	if err := g.sem.Acquire(ctx, weight); err != nil {
+		return nil, nil, err
+	}
+	release = func() { g.sem.Release(weight) }
+	if req.Image != nil {
+		return req.Image, release, nil
+	}
+	img, err := scaler.Decode(bytes.NewReader(req.Body), opts)
+	if err != nil {
+		release()
+		return nil, nil, err
+	}
+	if opts.Orientation == 0 {
+		opts.Orientation = scaler.ExifOrientation(req.Body)
+	}
+	return scaler.Grayscale(img), release, nil
+}
+
+func (g *Gateway) logger() *slog.Logger {
+	if g.Logger != nil {
+		return g.Logger
+	}
+	return slog.Default()
+}
+
+// keyEncoding writes names in lowercase letters and digits only.
+var keyEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// contentKey names a result by 160 bits of the SHA-256 of its bytes: the
+// same result always gets the same name, two different results never
+// share one, and names cannot be guessed or enumerated.
+func contentKey(data []byte, f scaler.Format) string {
+	sum := sha256.Sum256(data)
+	ext := ".jpg"
+	if f == scaler.PNG {
+		ext = ".png"
+	}
+	return keyEncoding.EncodeToString(sum[:20]) + ext
+}
