@@ -10,9 +10,6 @@ import (
 	"image"
 	"log/slog"
 	"strings"
-	"sync"
-
-	"golang.org/x/sync/semaphore"
 
 	"github.com/escala-img/escala/scaler"
 	"github.com/escala-img/escala/store"
@@ -51,19 +48,18 @@ type Gateway struct {
 	// scaler.DefaultMaxPixels.
 	MaxPixels int64
 
-	// MaxInFlight bounds the pixels of the images being decoded and
-	// scaled at once; requests beyond it wait for room or for their
-	// deadline. 0 means 4×scaler.DefaultMaxPixels.
-	MaxInFlight int64
+	// Budget bounds the pixels of the images being decoded and scaled
+	// at once; requests beyond it wait for room or for their deadline.
+	// nil means a Budget of its own, of scaler.DefaultBudget. It must not
+	// be the Budget of a Local that Scaler uses.
+	Budget *scaler.Budget
 
 	// Logger receives a line per request: peer, bytes received, the
 	// original and scaled sizes, and the link. nil means slog.Default().
 	Logger *slog.Logger
 
-	once  sync.Once
 	local scaler.Local
-	sem   *semaphore.Weighted
-	max   int64
+	own   scaler.Budget
 }
 
 // Serve implements transport.Handler. Errors wrap the sentinels of
@@ -73,13 +69,6 @@ func (g *Gateway) Serve(ctx context.Context, req *transport.Request) (*transport
 	if g.Store == nil || g.BaseURL == "" {
 		return nil, errors.New("escala: Gateway needs a Store and a BaseURL")
 	}
-	g.once.Do(func() {
-		g.max = g.MaxInFlight
-		if g.max <= 0 {
-			g.max = 4 * scaler.DefaultMaxPixels
-		}
-		g.sem = semaphore.NewWeighted(g.max)
-	})
 	format := req.Format
 	switch format {
 	case 0:
@@ -128,30 +117,17 @@ func (g *Gateway) Serve(ctx context.Context, req *transport.Request) (*transport
 // weight in the budget until release is called. It fills in the EXIF
 // orientation of an image file when the request left it to the file.
 func (g *Gateway) gray(ctx context.Context, req *transport.Request, opts *scaler.Options) (gray *image.Gray, release func(), err error) {
-	var size image.Point
+	budget := g.Budget
+	if budget == nil {
+		budget = &g.own
+	}
 	if req.Image != nil {
-		size = req.Image.Bounds().Size()
-	} else {
-		cfg, _, err := scaler.DecodeConfig(bytes.NewReader(req.Body), opts)
-		if err != nil {
-			return nil, nil, err
-		}
-		size = image.Pt(cfg.Width, cfg.Height)
+		b := req.Image.Bounds()
+		release, err = budget.Acquire(ctx, int64(b.Dx())*int64(b.Dy()))
+		return req.Image, release, err
 	}
-	weight := int64(size.X) * int64(size.Y)
-	if weight > g.max {
-		return nil, nil, fmt.Errorf("%w: %dx%d is more than the %d pixels allowed in flight", scaler.ErrTooLarge, size.X, size.Y, g.max)
-	}
-	if err := g.sem.Acquire(ctx, weight); err != nil {
-		return nil, nil, err
-	}
-	release = func() { g.sem.Release(weight) }
-	if req.Image != nil {
-		return req.Image, release, nil
-	}
-	img, err := scaler.Decode(bytes.NewReader(req.Body), opts)
+	img, release, err := budget.Decode(ctx, req.Body, opts)
 	if err != nil {
-		release()
 		return nil, nil, err
 	}
 	if opts.Orientation == 0 {

@@ -257,7 +257,7 @@ func TestGatewayErrors(t *testing.T) {
 	})
 	t.Run("too large for the budget", func(t *testing.T) {
 		g, _ := newGateway(t, nil)
-		g.MaxInFlight = 40*30 - 1
+		g.Budget = &scaler.Budget{Max: 40*30 - 1}
 		if _, err := g.Serve(context.Background(), &transport.Request{Body: photo}); !errors.Is(err, scaler.ErrTooLarge) {
 			t.Errorf("Serve(40x30, budget 1199 pixels) = %v, want ErrTooLarge", err)
 		}

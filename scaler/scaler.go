@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"image"
 	"math"
-	"sync"
-
-	"golang.org/x/sync/semaphore"
 )
 
 // Errors that callers branch on. Errors returned by this package wrap them,
@@ -157,15 +154,11 @@ type Local struct {
 	// Filter is used when a call's Options name none. nil means Lanczos3.
 	Filter *Filter
 
-	// MaxInFlight bounds the pixels, source plus result, of the images
-	// being scaled at once; further calls wait for room, or for their
-	// ctx to end. A call that could never fit fails with ErrTooLarge at
-	// once. 0 means 4×DefaultMaxPixels.
-	MaxInFlight int64
+	// Budget bounds the pixels, source plus result, of the images being
+	// scaled at once. nil means a Budget of its own, of DefaultBudget.
+	Budget *Budget
 
-	once sync.Once
-	sem  *semaphore.Weighted
-	max  int64
+	own Budget
 }
 
 // Scale implements Interface.
@@ -194,21 +187,16 @@ func (l *Local) Scale(ctx context.Context, src image.Image, opts *Options) (imag
 	if o.Transposed() {
 		w, h = h, w
 	}
-	l.once.Do(func() {
-		l.max = l.MaxInFlight
-		if l.max <= 0 {
-			l.max = 4 * DefaultMaxPixels
-		}
-		l.sem = semaphore.NewWeighted(l.max)
-	})
 	weight := int64(b.Dx())*int64(b.Dy()) + int64(w)*int64(h)
-	if weight > l.max {
-		return nil, fmt.Errorf("%w: scaling %dx%d to %dx%d needs more than the %d pixels allowed in flight", ErrTooLarge, b.Dx(), b.Dy(), w, h, l.max)
+	budget := l.Budget
+	if budget == nil {
+		budget = &l.own
 	}
-	if err := l.sem.Acquire(ctx, weight); err != nil {
+	release, err := budget.Acquire(ctx, weight)
+	if err != nil {
 		return nil, err
 	}
-	defer l.sem.Release(weight)
+	defer release()
 	ro := Options{Filter: opts.filter(l.Filter), MaxPixels: opts.maxPixels()}
 	dst, err := Resize(src, w, h, &ro)
 	if err != nil {

@@ -78,18 +78,20 @@ func TestLocalScale(t *testing.T) {
 
 // Work that can never fit the budget fails at once; work that must wait
 // gives up when its context ends.
-func TestLocalAdmission(t *testing.T) {
+func TestLocalBudget(t *testing.T) {
 	src := image.NewGray(image.Rect(0, 0, 100, 100))
-	small := Local{MaxInFlight: 10000}
+	small := Local{Budget: &Budget{Max: 10000}}
 	if _, err := small.Scale(context.Background(), src, nil); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("Scale(10000+2500 pixels, budget 10000) = %v, want ErrTooLarge", err)
 	}
 
-	l := Local{MaxInFlight: 20000}
+	budget := &Budget{Max: 20000}
+	l := Local{Budget: budget}
 	if _, err := l.Scale(context.Background(), src, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.sem.Acquire(context.Background(), 10000); err != nil { // someone else's work
+	release, err := budget.Acquire(context.Background(), 10000) // someone else's work
+	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -97,8 +99,34 @@ func TestLocalAdmission(t *testing.T) {
 	if _, err := l.Scale(ctx, src, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("Scale while the budget is taken = %v, want context.Canceled", err)
 	}
-	l.sem.Release(10000)
+	release()
 	if _, err := l.Scale(context.Background(), src, nil); err != nil {
 		t.Errorf("Scale after release = %v", err)
+	}
+}
+
+// Budget.Decode holds the image's pixels until release, and gives them
+// back when the decoding fails.
+func TestBudgetDecode(t *testing.T) {
+	data := encodings(t, 24, 16)["png-gray"]
+	b := &Budget{Max: 24 * 16}
+	img, release, err := b.Decode(context.Background(), data, nil)
+	if err != nil || img.Bounds().Dx() != 24 {
+		t.Fatalf("Budget.Decode = %v, %v", img, err)
+	}
+	if b.sem.TryAcquire(1) {
+		t.Error("the budget had room while the decoded image was held")
+	}
+	release()
+
+	truncated := data[:len(data)-20]
+	if _, _, err := b.Decode(context.Background(), truncated, nil); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("Budget.Decode(truncated) = %v, want ErrInvalid", err)
+	}
+	if !b.sem.TryAcquire(24 * 16) {
+		t.Error("the budget was not given back after a failed decode")
+	}
+	if _, _, err := (&Budget{Max: 24*16 - 1}).Decode(context.Background(), data, nil); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("Budget.Decode over the whole budget = %v, want ErrTooLarge", err)
 	}
 }

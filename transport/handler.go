@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"image"
 	"log/slog"
-	"sync"
-
-	"golang.org/x/sync/semaphore"
 
 	"github.com/escala-img/escala/scaler"
 )
@@ -31,10 +28,11 @@ type ScaleHandler struct {
 	// scaler.DefaultMaxPixels.
 	MaxPixels int64
 
-	// MaxInFlight bounds the pixels of the images being decoded and
-	// scaled at once: requests beyond it wait for room or their
-	// deadline. 0 means 4×scaler.DefaultMaxPixels.
-	MaxInFlight int64
+	// Budget bounds the pixels of the images being decoded and scaled
+	// at once: requests beyond it wait for room or their deadline. nil
+	// means a Budget of its own, of scaler.DefaultBudget. It must not be
+	// the Budget of Scaler.
+	Budget *scaler.Budget
 
 	// Quality is the JPEG quality of results when a request names
 	// none. 0 means scaler.DefaultQuality.
@@ -44,55 +42,39 @@ type ScaleHandler struct {
 	// original and scaled sizes. nil means slog.Default().
 	Logger *slog.Logger
 
-	once  sync.Once
 	local scaler.Local
-	sem   *semaphore.Weighted
-	max   int64
+	own   scaler.Budget
 }
 
 // Serve implements Handler.
 func (h *ScaleHandler) Serve(ctx context.Context, req *Request) (*Response, error) {
-	h.once.Do(func() {
-		h.max = h.MaxInFlight
-		if h.max <= 0 {
-			h.max = 4 * scaler.DefaultMaxPixels
-		}
-		h.sem = semaphore.NewWeighted(h.max)
-	})
 	opts := req.Options
 	opts.MaxPixels = h.MaxPixels
+	budget := h.Budget
+	if budget == nil {
+		budget = &h.own
+	}
 	var src image.Image
-	var size image.Point
+	var release func()
+	var err error
 	if req.Image != nil {
-		src, size = req.Image, req.Image.Bounds().Size()
+		src = req.Image
 		if opts.Orientation == 0 {
 			opts.Orientation = scaler.TopLeft
 		}
+		b := req.Image.Bounds()
+		release, err = budget.Acquire(ctx, int64(b.Dx())*int64(b.Dy()))
 	} else {
-		cfg, _, err := scaler.DecodeConfig(bytes.NewReader(req.Body), &opts)
-		if err != nil {
-			return nil, err
-		}
-		size = image.Pt(cfg.Width, cfg.Height)
-	}
-	// The decoded source dominates the memory a request holds.
-	weight := int64(size.X) * int64(size.Y)
-	if weight > h.max {
-		return nil, fmt.Errorf("%w: %dx%d is more than the %d pixels allowed in flight", scaler.ErrTooLarge, size.X, size.Y, h.max)
-	}
-	if err := h.sem.Acquire(ctx, weight); err != nil {
-		return nil, err
-	}
-	defer h.sem.Release(weight)
-	if src == nil {
-		var err error
-		if src, err = scaler.Decode(bytes.NewReader(req.Body), &opts); err != nil {
-			return nil, err
-		}
+		src, release, err = budget.Decode(ctx, req.Body, &opts)
 		if opts.Orientation == 0 {
 			opts.Orientation = scaler.ExifOrientation(req.Body)
 		}
 	}
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	size := src.Bounds().Size()
 	s := h.Scaler
 	if s == nil {
 		s = &h.local
