@@ -281,7 +281,7 @@ func parseResult(f *frame) (*Response, error) {
 		}
 		resp.Image = &image.Gray{Pix: f.body, Stride: resp.Width, Rect: image.Rect(0, 0, resp.Width, resp.Height)}
 	default:
-		if _, err := scaler.ParseFormat(scaler.Format(m[8]).String()); err != nil {
+		if m[8] > byte(scaler.WebP) {
 			return nil, fmt.Errorf("transport: result body format %d is unknown", m[8])
 		}
 		resp.Format = scaler.Format(m[8])

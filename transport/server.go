@@ -497,9 +497,11 @@ func (c *conn) serveNative(pre []byte, end time.Time) {
 			return
 		}
 		var resp *Response
-		req, err := parseRequest(f)
-		if err == nil && f.typ != typeRequest {
+		var req *Request
+		if f.typ != typeRequest {
 			err = fmt.Errorf("%w: frame of type %d where a request was expected", errBadRequest, f.typ)
+		} else {
+			req, err = parseRequest(f)
 		}
 		if err == nil {
 			resp, err = c.handle(req, Native)
