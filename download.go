@@ -35,6 +35,9 @@ func Download(ctx context.Context, client *http.Client, link, path string) (int6
 		return 0, fmt.Errorf("escala: download: %w", err)
 	}
 	n, err := io.Copy(f, resp.Body)
+	if err == nil {
+		err = f.Chmod(0o644) // a temporary file starts private
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -11,6 +11,10 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -262,4 +266,32 @@ func TestGatewayErrors(t *testing.T) {
 			t.Errorf("Serve(40x30, budget 1199 pixels) = %v, want ErrTooLarge", err)
 		}
 	})
+}
+
+func TestDownload(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /ok", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("result bytes")) })
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	path := filepath.Join(t.TempDir(), "out.jpg")
+	n, err := escala.Download(context.Background(), nil, srv.URL+"/ok", path)
+	if err != nil || n != 12 {
+		t.Fatalf("Download = %d, %v", n, err)
+	}
+	if data, err := os.ReadFile(path); err != nil || string(data) != "result bytes" {
+		t.Errorf("saved %q, %v", data, err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("saved file mode = %v, %v; want 0644", fi.Mode(), err)
+	}
+	// A missing result leaves the previous file alone.
+	if _, err := escala.Download(context.Background(), nil, srv.URL+"/missing", path); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("Download of a missing result = %v, want the 404 status", err)
+	}
+	if data, _ := os.ReadFile(path); string(data) != "result bytes" {
+		t.Errorf("a failed download changed the file to %q", data)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
+		t.Errorf("the folder holds %d files after a failed download, want 1", len(entries))
+	}
 }
