@@ -61,7 +61,7 @@ func stored(tb testing.TB, dir *store.Dir, link string) image.Image {
 }
 
 // reference is what the gateway should produce, before JPEG coding:
-// grayscale, then Lanczos to half size.
+// grayscale, then the default filter to half size.
 func reference(tb testing.TB, data []byte) *image.Gray {
 	tb.Helper()
 	img, err := scaler.Decode(bytes.NewReader(data), nil)

@@ -29,7 +29,8 @@
 // the filter's support widens by the reduction factor, as in Pillow and
 // libvips, so that every source pixel contributes and fine detail averages
 // out instead of turning into moiré. Filters are values: Box, Linear,
-// CatmullRom and Lanczos3 (the default). Large images are split by rows
+// CatmullRom (the default, Pillow's BICUBIC) and Lanczos3. Large images
+// are split by rows
 // across GOMAXPROCS goroutines.
 //
 // # Orientation

@@ -48,7 +48,8 @@ var (
 	}}
 
 	// CatmullRom is the cubic convolution filter with a = -0.5, which
-	// Pillow calls BICUBIC.
+	// Pillow calls BICUBIC: sharp, without visible ringing, and the
+	// default.
 	CatmullRom = &Filter{Name: "catmullrom", Support: 2, At: func(x float64) float64 {
 		switch {
 		case x < 1:
@@ -60,7 +61,7 @@ var (
 	}}
 
 	// Lanczos3 is the windowed sinc of three lobes: the sharpest of these
-	// filters and the default.
+	// filters, at half again the cost of CatmullRom.
 	Lanczos3 = &Filter{Name: "lanczos3", Support: 3, At: func(x float64) float64 {
 		switch {
 		case x == 0:
@@ -89,7 +90,7 @@ func ParseFilter(name string) (*Filter, error) {
 }
 
 // Resize returns src resampled to width×height by a separable filter,
-// opts.Filter (Lanczos3 when opts or its Filter is nil). If one of width
+// opts.Filter (CatmullRom when opts or its Filter is nil). If one of width
 // and height is 0, it is derived from the other so as to keep the aspect
 // ratio, rounded to nearest and at least 1.
 //
@@ -154,48 +155,81 @@ func fitSize(sw, sh, w, h int) (int, int, error) {
 }
 
 // resample resizes the sw×sh image of c interleaved 8-bit channels in src
-// (rows sstride bytes apart) to dw×dh in dst (rows dstride bytes apart):
-// horizontally into a temporary dw×sh image, then vertically. Rounding to
-// 8 bits between the passes costs less than half a level, as in Pillow.
+// (rows sstride bytes apart) to dw×dh in dst (rows dstride bytes apart),
+// in a vertical and a horizontal pass. Rounding to 8 bits between the
+// passes costs less than half a level, as in Pillow.
+//
+// When the height shrinks or stays, the vertical pass goes first, one
+// result row at a time: the source rows under it are combined into a row
+// of sw pixels, which stays in cache while the horizontal pass reduces it
+// to dw. That does the cheaper pass on the larger number of pixels and
+// needs no temporary image. When the height grows, the horizontal pass
+// goes first, over the whole image, into a temporary dw×sh image.
 func resample(dst []uint8, dstride int, src []uint8, sstride, sw, sh, dw, dh, c int, f *Filter) {
-	tmp, tstride := src, sstride
+	var kh, kv *kernel
+	htaps, vtaps := 0, 0
 	if dw != sw {
-		tmp, tstride = make([]uint8, dw*c*sh), dw*c
-		k := newKernel(sw, dw, f)
-		parallelRows(sh, dw*k.taps, func(y0, y1 int) {
+		kh = newKernel(sw, dw, f)
+		htaps = kh.taps
+	}
+	if dh != sh {
+		kv = newKernel(sh, dh, f)
+		vtaps = kv.taps
+	}
+	horizontal := func(out, in []uint8) {
+		switch {
+		case kh == nil:
+			copy(out, in)
+		case c == 1:
+			kh.row1(out, in)
+		default:
+			kh.row4(out, in)
+		}
+	}
+	if dh <= sh {
+		parallelRows(dh, sw*c*vtaps+dw*c*htaps, func(y0, y1 int) {
+			var acc []int32
+			var row []uint8
+			if kv != nil {
+				acc, row = make([]int32, sw*c), make([]uint8, sw*c)
+			}
 			for y := y0; y < y1; y++ {
 				in := src[y*sstride:][:sw*c]
-				out := tmp[y*tstride:][:dw*c]
-				if c == 1 {
-					k.row1(out, in)
-				} else {
-					k.row4(out, in)
+				if kv != nil {
+					kv.column(row, acc, src, sstride, y)
+					in = row
 				}
+				horizontal(dst[y*dstride:][:dw*c], in)
+			}
+		})
+		return
+	}
+	tmp, tstride := src, sstride
+	if kh != nil {
+		tmp, tstride = make([]uint8, dw*c*sh), dw*c
+		parallelRows(sh, dw*c*htaps, func(y0, y1 int) {
+			for y := y0; y < y1; y++ {
+				horizontal(tmp[y*tstride:][:dw*c], src[y*sstride:][:sw*c])
 			}
 		})
 	}
-	if dh == sh {
-		for y := range dh {
-			copy(dst[y*dstride:][:dw*c], tmp[y*tstride:])
-		}
-		return
-	}
-	k := newKernel(sh, dh, f)
-	parallelRows(dh, dw*c*k.taps, func(y0, y1 int) {
+	parallelRows(dh, dw*c*vtaps, func(y0, y1 int) {
 		acc := make([]int32, dw*c)
 		for y := y0; y < y1; y++ {
-			k.column(dst[y*dstride:][:dw*c], acc, tmp, tstride, y)
+			kv.column(dst[y*dstride:][:dw*c], acc, tmp, tstride, y)
 		}
 	})
 }
 
 // A kernel holds the fixed-point weights that map n source pixels to each
-// of m result pixels along one axis.
+// of m result pixels along one axis. Every result pixel has a window of
+// exactly taps source pixels, inside the source, so that the loops that
+// apply it have a fixed shape: a window cut short by the edge is moved
+// inwards and padded with zero weights.
 type kernel struct {
-	taps    int     // weights per result pixel, some of them zero
+	taps    int     // source pixels per result pixel
 	bits    uint    // fixed-point precision of the weights
 	first   []int   // first source pixel of each result pixel
-	count   []int   // number of source pixels of each result pixel
 	weights []int32 // taps weights per result pixel
 }
 
@@ -206,29 +240,20 @@ func newKernel(n, m int, f *Filter) *kernel {
 	scale := float64(n) / float64(m)
 	stretch := max(scale, 1) // widen the kernel when reducing
 	support := f.Support * stretch
-	taps := min(int(math.Ceil(support))*2+1, n)
-	k := &kernel{
-		taps:    taps,
-		first:   make([]int, m),
-		count:   make([]int, m),
-		weights: make([]int32, m*taps),
-	}
-	fw := make([]float64, taps)
-	fixed := make([][]float64, m)
-	maxPositive := 0.0
+	most := min(int(math.Ceil(support))*2+1, n)
+	fw := make([]float64, m*most)
+	lows, counts := make([]int, m), make([]int, m)
+	taps, maxPositive := 1, 0.0
 	for i := range m {
 		centre := (float64(i) + 0.5) * scale
 		lo := max(int(math.Floor(centre-support+0.5)), 0)
-		hi := min(int(math.Floor(centre+support+0.5)), n)
-		if hi-lo > taps {
-			hi = lo + taps
-		}
+		hi := min(int(math.Floor(centre+support+0.5)), n, lo+most)
 		if hi <= lo { // a filter narrower than a pixel: take the nearest
 			lo = min(int(centre), n-1)
 			hi = lo + 1
 		}
+		w := fw[i*most:][:hi-lo]
 		sum := 0.0
-		w := fw[:hi-lo]
 		for j := range w {
 			w[j] = f.At(math.Abs((float64(lo+j) + 0.5 - centre) / stretch))
 			sum += w[j]
@@ -244,19 +269,27 @@ func newKernel(n, m int, f *Filter) *kernel {
 			positive += max(w[j], 0)
 		}
 		maxPositive = max(maxPositive, positive)
-		k.first[i], k.count[i] = lo, hi-lo
-		fixed[i] = append([]float64(nil), w...)
+		lows[i], counts[i] = lo, hi-lo
+		taps = max(taps, hi-lo)
 	}
 	// Up to 22 bits of precision: as many as keep the largest positive sum
 	// of weights times 255, plus the rounding half and a margin for the
 	// quantisation, inside an int32 accumulator.
-	k.bits = 22
+	if padded := (taps + 3) &^ 3; padded <= n {
+		taps = padded // the loops are unrolled by fours
+	}
+	k := &kernel{taps: taps, bits: 22, first: lows, weights: make([]int32, m*taps)}
 	for k.bits > 8 && (maxPositive*1.01*255+0.5)*float64(int64(1)<<k.bits) >= math.MaxInt32 {
 		k.bits--
 	}
 	one := int32(1) << k.bits
-	for i, w := range fixed {
-		q := k.weights[i*taps:][:len(w)]
+	for i := range m {
+		w := fw[i*most:][:counts[i]]
+		// Widen the window to taps pixels, inwards from the edge.
+		first := min(lows[i], n-taps)
+		q := k.weights[i*taps:][:taps]
+		q = q[lows[i]-first:][:len(w)]
+		k.first[i] = first
 		var total int32
 		largest := 0
 		for j, v := range w {
@@ -271,6 +304,8 @@ func newKernel(n, m int, f *Filter) *kernel {
 	return k
 }
 
+// clamp8 returns v clamped to 0..255. Values out of range are rare, so
+// branches cost less here than the instructions of a branchless form.
 func clamp8(v int32) uint8 {
 	if uint32(v) > 255 {
 		if v < 0 {
@@ -281,28 +316,59 @@ func clamp8(v int32) uint8 {
 	return uint8(v)
 }
 
-// row1 resamples one row of 8-bit gray pixels.
+// row1 resamples one row of 8-bit gray pixels. The usual window sizes
+// (4, 8 and 12 taps: CatmullRom and Lanczos3 halving, Linear halving and
+// CatmullRom enlarging) have loops of their own, unrolled, with the window
+// and its weights as arrays, so that nothing is bounds-checked or spilled
+// per tap; they carry the bulk of the work.
 func (k *kernel) row1(out, in []uint8) {
 	half := int32(1) << (k.bits - 1)
-	for x := range out {
-		n := k.count[x]
-		px := in[k.first[x]:][:n]
-		w := k.weights[x*k.taps:][:n]
-		acc := half
-		for j, v := range px {
-			acc += int32(v) * w[j]
+	first := k.first[:len(out)]
+	switch k.taps {
+	case 4:
+		weights := k.weights[:len(out)*4]
+		for x, f := range first {
+			p, w := (*[4]uint8)(in[f:]), (*[4]int32)(weights[4*x:])
+			acc := half + int32(p[0])*w[0] + int32(p[1])*w[1] + int32(p[2])*w[2] + int32(p[3])*w[3]
+			out[x] = clamp8(acc >> k.bits)
 		}
-		out[x] = clamp8(acc >> k.bits)
+	case 8:
+		weights := k.weights[:len(out)*8]
+		for x, f := range first {
+			p, w := (*[8]uint8)(in[f:]), (*[8]int32)(weights[8*x:])
+			acc := half + int32(p[0])*w[0] + int32(p[1])*w[1] + int32(p[2])*w[2] + int32(p[3])*w[3] +
+				int32(p[4])*w[4] + int32(p[5])*w[5] + int32(p[6])*w[6] + int32(p[7])*w[7]
+			out[x] = clamp8(acc >> k.bits)
+		}
+	case 12:
+		weights := k.weights[:len(out)*12]
+		for x, f := range first {
+			p, w := (*[12]uint8)(in[f:]), (*[12]int32)(weights[12*x:])
+			acc := half + int32(p[0])*w[0] + int32(p[1])*w[1] + int32(p[2])*w[2] + int32(p[3])*w[3] +
+				int32(p[4])*w[4] + int32(p[5])*w[5] + int32(p[6])*w[6] + int32(p[7])*w[7] +
+				int32(p[8])*w[8] + int32(p[9])*w[9] + int32(p[10])*w[10] + int32(p[11])*w[11]
+			out[x] = clamp8(acc >> k.bits)
+		}
+	default:
+		taps := k.taps
+		for x, f := range first {
+			w := k.weights[x*taps:][:taps]
+			acc := half
+			for j, v := range in[f:][:taps] {
+				acc += int32(v) * w[j]
+			}
+			out[x] = clamp8(acc >> k.bits)
+		}
 	}
 }
 
 // row4 resamples one row of 4-channel 8-bit pixels.
 func (k *kernel) row4(out, in []uint8) {
 	half := int32(1) << (k.bits - 1)
+	taps := k.taps
 	for x := range len(out) / 4 {
-		n := k.count[x]
-		px := in[4*k.first[x]:][:4*n]
-		w := k.weights[x*k.taps:][:n]
+		px := in[4*k.first[x]:][:4*taps]
+		w := k.weights[x*taps:][:taps]
 		r, g, b, a := half, half, half, half
 		for j, wj := range w {
 			p := px[4*j : 4*j+4 : 4*j+4]
@@ -317,24 +383,65 @@ func (k *kernel) row4(out, in []uint8) {
 }
 
 // column computes result row y of a vertical pass: the weighted sum of the
-// source rows of tmp under it, accumulated a whole row at a time so that
-// memory is read in order. The channel layout does not matter here.
+// source rows of tmp under it. The channel layout does not matter here.
+// It goes along the rows, four source rows at a time, with the running
+// sums in acc (scratch space of len(out) elements), so that memory is read
+// in order.
 func (k *kernel) column(out []uint8, acc []int32, tmp []uint8, stride, y int) {
+	n := len(out)
+	acc = acc[:n]
+	w := k.weights[y*k.taps:][:k.taps]
+	row := func(j int) []uint8 { return tmp[(k.first[y]+j)*stride:][:n] }
 	half := int32(1) << (k.bits - 1)
+	if len(w)%4 != 0 { // a window cut short by a tiny source
+		for i := range acc {
+			sum := half
+			for j, wj := range w {
+				sum += int32(row(j)[i]) * wj
+			}
+			out[i] = clamp8(sum >> k.bits)
+		}
+		return
+	}
+	last := len(w) - 4
+	if last == 0 {
+		clear(acc)
+	} else {
+		start4(acc, row(0), row(1), row(2), row(3), (*[4]int32)(w), 0)
+	}
+	for j := 4; j < last; j += 4 {
+		add4(acc, row(j), row(j+1), row(j+2), row(j+3), (*[4]int32)(w[j:]))
+	}
+	finish4(out, acc, row(last), row(last+1), row(last+2), row(last+3), (*[4]int32)(w[last:]), half, k.bits)
+}
+
+// start4, add4 and finish4 are the steps of column: the first four rows
+// start the sums in acc, the rows in between add to them, and the last four
+// complete them into out. They are functions of their own, with the rows
+// cut to the same length, so that the compiler keeps their few variables
+// in registers and checks no bounds in the loops.
+func start4(acc []int32, r0, r1, r2, r3 []uint8, w *[4]int32, base int32) {
+	w0, w1, w2, w3 := w[0], w[1], w[2], w[3]
+	r0, r1, r2, r3 = r0[:len(acc)], r1[:len(acc)], r2[:len(acc)], r3[:len(acc)]
 	for i := range acc {
-		acc[i] = half
+		acc[i] = base + int32(r0[i])*w0 + int32(r1[i])*w1 + int32(r2[i])*w2 + int32(r3[i])*w3
 	}
-	first, n := k.first[y], k.count[y]
-	for j, wj := range k.weights[y*k.taps:][:n] {
-		if wj == 0 {
-			continue
-		}
-		in := tmp[(first+j)*stride:][:len(acc)]
-		for i, v := range in {
-			acc[i] += int32(v) * wj
-		}
+}
+
+func add4(acc []int32, r0, r1, r2, r3 []uint8, w *[4]int32) {
+	w0, w1, w2, w3 := w[0], w[1], w[2], w[3]
+	r0, r1, r2, r3 = r0[:len(acc)], r1[:len(acc)], r2[:len(acc)], r3[:len(acc)]
+	for i := range acc {
+		acc[i] += int32(r0[i])*w0 + int32(r1[i])*w1 + int32(r2[i])*w2 + int32(r3[i])*w3
 	}
-	for i, v := range acc {
-		out[i] = clamp8(v >> k.bits)
+}
+
+func finish4(out []uint8, acc []int32, r0, r1, r2, r3 []uint8, w *[4]int32, half int32, bits uint) {
+	w0, w1, w2, w3 := w[0], w[1], w[2], w[3]
+	acc = acc[:len(out)]
+	r0, r1, r2, r3 = r0[:len(out)], r1[:len(out)], r2[:len(out)], r3[:len(out)]
+	for i := range out {
+		sum := half + acc[i] + int32(r0[i])*w0 + int32(r1[i])*w1 + int32(r2[i])*w2 + int32(r3[i])*w3
+		out[i] = clamp8(sum >> bits)
 	}
 }

@@ -40,7 +40,7 @@ type Options struct {
 	// 0 means DefaultMaxPixels.
 	MaxPixels int64
 
-	// Filter is the resampling filter. nil means Lanczos3 (or, in Scale,
+	// Filter is the resampling filter. nil means CatmullRom (or, in Scale,
 	// the Interface's own default).
 	Filter *Filter
 
@@ -70,7 +70,7 @@ func (o *Options) maxPixels() int64 {
 	return o.MaxPixels
 }
 
-// filter returns o.Filter, or def, or Lanczos3.
+// filter returns o.Filter, or def, or CatmullRom.
 func (o *Options) filter(def *Filter) *Filter {
 	switch {
 	case o != nil && o.Filter != nil:
@@ -78,7 +78,7 @@ func (o *Options) filter(def *Filter) *Filter {
 	case def != nil:
 		return def
 	}
-	return Lanczos3
+	return CatmullRom
 }
 
 func (o *Options) quality() (int, error) {
@@ -151,7 +151,7 @@ type Local struct {
 	// size. 0 means DefaultFactor.
 	Factor float64
 
-	// Filter is used when a call's Options name none. nil means Lanczos3.
+	// Filter is used when a call's Options name none. nil means CatmullRom.
 	Filter *Filter
 
 	// Budget bounds the pixels, source plus result, of the images being

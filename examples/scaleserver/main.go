@@ -26,7 +26,7 @@ func main() {
 	ip := flag.String("ip", "127.0.0.1", "IP address to listen on")
 	port := flag.Int("port", 8001, "TCP port to listen on")
 	factor := flag.Float64("factor", scaler.DefaultFactor, "scale factor for requests that give no size")
-	filterName := flag.String("filter", "lanczos3", "resampling filter: box, linear, catmullrom or lanczos3")
+	filterName := flag.String("filter", "catmullrom", "resampling filter: box, linear, catmullrom or lanczos3")
 	quality := flag.Int("quality", scaler.DefaultQuality, "JPEG quality of results, 1 to 100")
 	grace := flag.Duration("shutdown-timeout", 20*time.Second, "how long requests in flight may take to finish on shutdown")
 	flag.Parse()

@@ -1,0 +1,109 @@
+package scaler
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"golang.org/x/image/draw"
+)
+
+// benchPhoto returns a w×h gray image with the texture of a photo: smooth
+// gradients, a hard edge and some noise.
+func benchPhoto(w, h int) *image.Gray {
+	g := image.NewGray(image.Rect(0, 0, w, h))
+	seed := uint32(1)
+	for y := range h {
+		for x := range w {
+			seed = seed*1664525 + 1013904223
+			v := 110 + 70*math.Sin(float64(x)/97) + 40*math.Cos(float64(y)/61) + float64(seed>>28)
+			if (x-w/2)*(x-w/2)+(y-h/3)*(y-h/3) < h*h/16 {
+				v = 230
+			}
+			g.Pix[y*g.Stride+x] = uint8(max(0, min(255, v)))
+		}
+	}
+	return g
+}
+
+// BenchmarkResize halves photo-sized gray images with each filter, next to
+// x/image/draw's CatmullRom and ApproxBiLinear on the same input.
+func BenchmarkResize(b *testing.B) {
+	for _, sz := range []image.Point{{2560, 1600}, {4000, 3000}} {
+		src := benchPhoto(sz.X, sz.Y)
+		dw, dh := sz.X/2, sz.Y/2
+		name := fmt.Sprintf("%dx%d", sz.X, sz.Y)
+		for _, f := range filters {
+			b.Run(f.Name+"/"+name, func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(sz.X * sz.Y))
+				for b.Loop() {
+					if _, err := Resize(src, dw, dh, &Options{Filter: f}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+		for _, k := range []struct {
+			name string
+			s    draw.Scaler
+		}{{"draw.CatmullRom", draw.CatmullRom}, {"draw.ApproxBiLinear", draw.ApproxBiLinear}} {
+			b.Run(k.name+"/"+name, func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(sz.X * sz.Y))
+				for b.Loop() {
+					dst := image.NewGray(image.Rect(0, 0, dw, dh))
+					k.s.Scale(dst, dst.Rect, src, src.Rect, draw.Src, nil)
+				}
+			})
+		}
+	}
+}
+
+// corpus returns the photos of ../shared/corpus by name, or skips the
+// benchmark when the folder is absent: it is optional.
+func corpus(b *testing.B) map[string][]byte {
+	b.Helper()
+	paths, _ := filepath.Glob("../../shared/corpus/*")
+	if len(paths) == 0 {
+		b.Skip("no ../shared/corpus")
+	}
+	files := map[string][]byte{}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		files[filepath.Base(p)] = data
+	}
+	return files
+}
+
+// BenchmarkPipeline runs the service's work on each corpus photo: decode,
+// grayscale, halve with the default filter and encode as JPEG q80.
+func BenchmarkPipeline(b *testing.B) {
+	for name, data := range corpus(b) {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				img, err := Decode(bytes.NewReader(data), nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				g := Grayscale(img)
+				half, err := Resize(g, g.Rect.Dx()/2, g.Rect.Dy()/2, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := Encode(io.Discard, half, JPEG, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
