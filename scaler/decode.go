@@ -152,3 +152,17 @@ func decodeError(format string, err error) error {
 	}
 	return fmt.Errorf("%w: %s", ErrInvalid, msg)
 }
+
+// DecodeGray decodes the image in r straight to 8-bit gray: the result is
+// Grayscale(img) for the img that Decode returns, and the limits and
+// errors are Decode's. The result shares no memory with anything else.
+func DecodeGray(r io.Reader, opts *Options) (*image.Gray, error) {
+	img, err := Decode(r, opts)
+	if err != nil {
+		return nil, err
+	}
+	if g, ok := img.(*image.Gray); ok {
+		return g, nil
+	}
+	return Grayscale(img), nil
+}
