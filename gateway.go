@@ -48,7 +48,7 @@ type Gateway struct {
 	// scaler.DefaultMaxPixels.
 	MaxPixels int64
 
-	// Budget bounds the pixels of the images being decoded and scaled
+	// Budget bounds the memory of the images being decoded and scaled
 	// at once; requests beyond it wait for room or for their deadline.
 	// nil means a Budget of its own, of scaler.DefaultBudget. It must not
 	// be the Budget of a Local that Scaler uses.
@@ -122,18 +122,17 @@ func (g *Gateway) gray(ctx context.Context, req *transport.Request, opts *scaler
 		budget = &g.own
 	}
 	if req.Image != nil {
-		b := req.Image.Bounds()
-		release, err = budget.Acquire(ctx, int64(b.Dx())*int64(b.Dy()))
+		release, err = budget.Acquire(ctx, int64(len(req.Image.Pix)))
 		return req.Image, release, err
 	}
-	img, release, err := budget.Decode(ctx, req.Body, opts)
+	gray, release, err = budget.DecodeGray(ctx, req.Body, opts)
 	if err != nil {
 		return nil, nil, err
 	}
 	if opts.Orientation == 0 {
 		opts.Orientation = scaler.ExifOrientation(req.Body)
 	}
-	return scaler.Grayscale(img), release, nil
+	return gray, release, nil
 }
 
 func (g *Gateway) logger() *slog.Logger {

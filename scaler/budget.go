@@ -5,26 +5,26 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"image/color"
 	"sync"
 
 	"golang.org/x/sync/semaphore"
 )
 
-// DefaultBudget is the size of a Budget whose Max is 0: four images of the
-// largest size Decode allows by default.
-const DefaultBudget = 4 * DefaultMaxPixels
+// DefaultBudget is the size of a Budget whose Max is 0: 256 MiB.
+const DefaultBudget = 256 << 20
 
-// A Budget bounds the pixels held by the work in flight, so that memory
-// stays bounded however many requests arrive: each piece of work acquires
-// its weight before it starts and releases it when it is done, and work
-// that finds the budget spent waits for room.
+// A Budget bounds the memory held by the work in flight, in bytes, so that
+// it stays bounded however many requests arrive: each piece of work
+// acquires what it will hold before it starts and releases it when it is
+// done, and work that finds the budget spent waits for room.
 //
-// Its zero value is a budget of DefaultBudget pixels. It is safe for
+// Its zero value is a budget of DefaultBudget bytes. It is safe for
 // concurrent use; Max must not change after first use. Work that acquires
 // twice from the same Budget (a handler and the Local it calls, say) can
 // deadlock when the budget is spent, so give each stage its own.
 type Budget struct {
-	// Max is the size of the budget, in pixels. 0 means DefaultBudget.
+	// Max is the size of the budget, in bytes. 0 means DefaultBudget.
 	Max int64
 
 	once sync.Once
@@ -32,7 +32,7 @@ type Budget struct {
 	max  int64
 }
 
-// Acquire waits until n pixels of the budget are free, or ctx ends, and
+// Acquire waits until n bytes of the budget are free, or ctx ends, and
 // takes them; the caller calls release when its work is done. A request
 // for more than the whole budget fails at once with an error wrapping
 // ErrTooLarge, as it could never be served. If ctx ends first, Acquire
@@ -46,7 +46,7 @@ func (b *Budget) Acquire(ctx context.Context, n int64) (release func(), err erro
 		b.sem = semaphore.NewWeighted(b.max)
 	})
 	if n > b.max {
-		return nil, fmt.Errorf("%w: the work needs %d pixels, more than the %d allowed in flight", ErrTooLarge, n, b.max)
+		return nil, fmt.Errorf("%w: the work needs %d MiB, more than the %d MiB allowed in flight", ErrTooLarge, mib(n), mib(b.max))
 	}
 	if err := b.sem.Acquire(ctx, n); err != nil {
 		return nil, err
@@ -54,16 +54,18 @@ func (b *Budget) Acquire(ctx context.Context, n int64) (release func(), err erro
 	return func() { b.sem.Release(n) }, nil
 }
 
-// Decode decodes the image file in data as Decode does, with its pixels
-// acquired from b first: it reads the header, waits for room for the
-// image, then decodes it. The caller calls release when it no longer
-// holds the image or anything of its size derived from it.
+func mib(n int64) int64 { return (n + 1<<20 - 1) >> 20 }
+
+// Decode decodes the image file in data as Decode does, with the memory
+// that takes acquired from b first: it reads the header, waits for room
+// for the decoded image, then decodes it. The caller calls release when it
+// no longer holds the image or anything of its size derived from it.
 func (b *Budget) Decode(ctx context.Context, data []byte, opts *Options) (img image.Image, release func(), err error) {
-	cfg, _, err := DecodeConfig(bytes.NewReader(data), opts)
+	cfg, f, err := DecodeConfig(bytes.NewReader(data), opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	if release, err = b.Acquire(ctx, int64(cfg.Width)*int64(cfg.Height)); err != nil {
+	if release, err = b.Acquire(ctx, decodeCost(cfg, f, false)); err != nil {
 		return nil, nil, err
 	}
 	if img, err = Decode(bytes.NewReader(data), opts); err != nil {
@@ -71,4 +73,67 @@ func (b *Budget) Decode(ctx context.Context, data []byte, opts *Options) (img im
 		return nil, nil, err
 	}
 	return img, release, nil
+}
+
+// DecodeGray is Decode for DecodeGray: the image comes as 8-bit gray, and
+// the memory acquired is what decoding to gray takes, often less.
+func (b *Budget) DecodeGray(ctx context.Context, data []byte, opts *Options) (gray *image.Gray, release func(), err error) {
+	cfg, f, err := DecodeConfig(bytes.NewReader(data), opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	if release, err = b.Acquire(ctx, decodeCost(cfg, f, true)); err != nil {
+		return nil, nil, err
+	}
+	if gray, err = DecodeGray(bytes.NewReader(data), opts); err != nil {
+		release()
+		return nil, nil, err
+	}
+	return gray, release, nil
+}
+
+// decodeCost estimates the bytes that decoding an image with this header
+// holds at its peak: the decoder's pixels, its coefficients for a
+// progressive JPEG, and, when gray is asked for, the gray image as well.
+func decodeCost(cfg image.Config, f Format, gray bool) int64 {
+	pixels := int64(cfg.Width) * int64(cfg.Height)
+	perPixel := bytesPerPixel(cfg.ColorModel)
+	if f == JPEG {
+		// image/jpeg keeps 2-byte coefficients of every component of a
+		// progressive file; the header does not say which it is.
+		perPixel += 2 * componentsOf(cfg.ColorModel)
+	}
+	if gray && cfg.ColorModel != color.GrayModel {
+		perPixel++
+	}
+	return pixels * perPixel
+}
+
+// bytesPerPixel returns the size of a pixel in the image that a decoder
+// returns for a colour model; YCbCr is counted at 4:4:4.
+func bytesPerPixel(m color.Model) int64 {
+	switch m {
+	case color.GrayModel:
+		return 1
+	case color.Gray16Model:
+		return 2
+	case color.YCbCrModel:
+		return 3
+	case color.RGBA64Model, color.NRGBA64Model:
+		return 8
+	}
+	if _, ok := m.(color.Palette); ok {
+		return 1
+	}
+	return 4
+}
+
+func componentsOf(m color.Model) int64 {
+	switch m {
+	case color.GrayModel, color.Gray16Model:
+		return 1
+	case color.CMYKModel:
+		return 4
+	}
+	return 3
 }

@@ -154,8 +154,9 @@ type Local struct {
 	// Filter is used when a call's Options name none. nil means CatmullRom.
 	Filter *Filter
 
-	// Budget bounds the pixels, source plus result, of the images being
-	// scaled at once. nil means a Budget of its own, of DefaultBudget.
+	// Budget bounds the memory of the images being scaled at once: the
+	// result, and a copy of the source for images other than gray. nil
+	// means a Budget of its own, of DefaultBudget.
 	Budget *Budget
 
 	own Budget
@@ -187,7 +188,7 @@ func (l *Local) Scale(ctx context.Context, src image.Image, opts *Options) (imag
 	if o.Transposed() {
 		w, h = h, w
 	}
-	weight := int64(b.Dx())*int64(b.Dy()) + int64(w)*int64(h)
+	weight := resizeCost(src, w, h)
 	budget := l.Budget
 	if budget == nil {
 		budget = &l.own
@@ -203,4 +204,19 @@ func (l *Local) Scale(ctx context.Context, src image.Image, opts *Options) (imag
 		return nil, err
 	}
 	return Orient(dst, o), nil
+}
+
+// resizeCost returns the bytes that Resize allocates to resize src to
+// w×h: the result, and for images other than gray and RGBA a copy of the
+// source as RGBA.
+func resizeCost(src image.Image, w, h int) int64 {
+	out := int64(w) * int64(h)
+	switch src.(type) {
+	case *image.Gray:
+		return out
+	case *image.RGBA:
+		return 4 * out
+	}
+	b := src.Bounds()
+	return 4 * (out + int64(b.Dx())*int64(b.Dy()))
 }

@@ -77,20 +77,21 @@ func TestLocalScale(t *testing.T) {
 }
 
 // Work that can never fit the budget fails at once; work that must wait
-// gives up when its context ends.
+// gives up when its context ends. Halving a 100×100 gray image holds the
+// 2500 bytes of its result.
 func TestLocalBudget(t *testing.T) {
 	src := image.NewGray(image.Rect(0, 0, 100, 100))
-	small := Local{Budget: &Budget{Max: 10000}}
+	small := Local{Budget: &Budget{Max: 2499}}
 	if _, err := small.Scale(context.Background(), src, nil); !errors.Is(err, ErrTooLarge) {
-		t.Fatalf("Scale(10000+2500 pixels, budget 10000) = %v, want ErrTooLarge", err)
+		t.Fatalf("Scale(2500 bytes, budget 2499) = %v, want ErrTooLarge", err)
 	}
 
-	budget := &Budget{Max: 20000}
+	budget := &Budget{Max: 4000}
 	l := Local{Budget: budget}
 	if _, err := l.Scale(context.Background(), src, nil); err != nil {
 		t.Fatal(err)
 	}
-	release, err := budget.Acquire(context.Background(), 10000) // someone else's work
+	release, err := budget.Acquire(context.Background(), 2000) // someone else's work
 	if err != nil {
 		t.Fatal(err)
 	}

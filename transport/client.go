@@ -120,7 +120,7 @@ func (c *Client) roundTrip(ctx context.Context, nc net.Conn, meta, body []byte) 
 	if _, err := io.ReadFull(nc, first[:]); err != nil {
 		return nil, false, fmt.Errorf("%w: %s closed the connection without a reply: %v", ErrUnavailable, c.Addr, err)
 	}
-	f, err := readFrame(nc, first[:], frameLimit(c.MaxFrameSize))
+	f, err := readFrame(nc, first[:], frameLimit(c.MaxFrameSize), nil)
 	if err != nil {
 		return nil, true, fmt.Errorf("transport: %s: reading reply: %w", c.Addr, err)
 	}

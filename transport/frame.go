@@ -70,7 +70,9 @@ func (e *headerError) Unwrap() error { return errBadRequest }
 // readFrame reads one frame from r, whose first len(pre) bytes (at most
 // 4) have already been read into pre. It checks the header before it
 // allocates, and refuses metadata over 4096 bytes and frames over max.
-func readFrame(r io.Reader, pre []byte, max int) (*frame, error) {
+// When admit is not nil, it is called with the size of the rest of the
+// frame before that is allocated, and its error ends the reading.
+func readFrame(r io.Reader, pre []byte, max int, admit func(n int) error) (*frame, error) {
 	var h [headerSize]byte
 	n := copy(h[:], pre)
 	if _, err := io.ReadFull(r, h[n:]); err != nil {
@@ -96,6 +98,11 @@ func readFrame(r io.Reader, pre []byte, max int) (*frame, error) {
 	}
 	if uint64(m)+uint64(b) > uint64(max) {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrFrameTooLarge, uint64(m)+uint64(b), max)
+	}
+	if admit != nil {
+		if err := admit(int(m) + int(b)); err != nil {
+			return nil, err
+		}
 	}
 	buf := make([]byte, int(m)+int(b))
 	if _, err := io.ReadFull(r, buf); err != nil {

@@ -37,7 +37,7 @@ func TestRequestRoundTrip(t *testing.T) {
 			if err := writeFrame(&buf, typeRequest, meta, body); err != nil {
 				t.Fatal(err)
 			}
-			f, err := readFrame(&buf, nil, DefaultMaxFrameSize)
+			f, err := readFrame(&buf, nil, DefaultMaxFrameSize, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -109,7 +109,7 @@ func TestReadFrameRejects(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := readFrame(bytes.NewReader(tc.data), nil, 1000)
+			_, err := readFrame(bytes.NewReader(tc.data), nil, 1000, nil)
 			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.msg) {
 				t.Errorf("readFrame(%s) = %v, want %v containing %q", tc.name, err, tc.want, tc.msg)
 			}
@@ -174,7 +174,7 @@ func FuzzReadFrame(f *testing.F) {
 	const limit = 1 << 16
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := bytes.NewReader(data)
-		fr, err := readFrame(r, nil, limit)
+		fr, err := readFrame(r, nil, limit, nil)
 		if err != nil {
 			return
 		}

@@ -28,10 +28,10 @@ type ScaleHandler struct {
 	// scaler.DefaultMaxPixels.
 	MaxPixels int64
 
-	// Budget bounds the pixels of the images being decoded and scaled
-	// at once: requests beyond it wait for room or their deadline. nil
-	// means a Budget of its own, of scaler.DefaultBudget. It must not be
-	// the Budget of Scaler.
+	// Budget bounds the memory of the images being decoded at once:
+	// requests beyond it wait for room or their deadline. nil means a
+	// Budget of its own, of scaler.DefaultBudget. It must not be the
+	// Budget of Scaler.
 	Budget *scaler.Budget
 
 	// Quality is the JPEG quality of results when a request names
@@ -62,8 +62,7 @@ func (h *ScaleHandler) Serve(ctx context.Context, req *Request) (*Response, erro
 		if opts.Orientation == 0 {
 			opts.Orientation = scaler.TopLeft
 		}
-		b := req.Image.Bounds()
-		release, err = budget.Acquire(ctx, int64(b.Dx())*int64(b.Dy()))
+		release, err = budget.Acquire(ctx, int64(len(req.Image.Pix)))
 	} else {
 		src, release, err = budget.Decode(ctx, req.Body, &opts)
 		if opts.Orientation == 0 {

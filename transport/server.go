@@ -170,6 +170,14 @@ type Server struct {
 	// 0 means DefaultHandlerTimeout.
 	HandlerTimeout time.Duration
 
+	// Budget bounds the memory held by requests, in bytes: a request's
+	// bytes are taken from it when its size is known (or, for a raw
+	// upload, as it grows) and given back when its reply is written. A
+	// request that finds it spent waits, until its ReadTimeout at most,
+	// and then gets a busy error; one larger than the whole budget gets a
+	// too-large error. nil means a Budget of its own, of 8×MaxFrameSize.
+	Budget *scaler.Budget
+
 	// Logger receives the errors of connections and of requests. nil
 	// means slog.Default().
 	Logger *slog.Logger
@@ -181,6 +189,7 @@ type Server struct {
 	changed   chan struct{} // a connection went idle or ended
 	base      context.Context
 	cancel    context.CancelFunc
+	own       scaler.Budget
 }
 
 func (s *Server) logger() *slog.Logger {
@@ -264,6 +273,7 @@ func (s *Server) track(l net.Listener) bool {
 		s.conns = map[*conn]struct{}{}
 		s.changed = make(chan struct{}, 1)
 		s.base, s.cancel = context.WithCancel(context.Background())
+		s.own.Max = 8 * int64(frameLimit(s.MaxFrameSize))
 	}
 	s.listeners[l] = struct{}{}
 	return true
@@ -359,10 +369,40 @@ type conn struct {
 	rwc    net.Conn
 	remote string
 	idle   atomic.Bool // waiting for the first byte of a request
+	held   []func()    // releases of the budget the request holds
+}
+
+// reserve takes n bytes of the server's budget for the request being
+// received, waiting until end at the latest.
+func (c *conn) reserve(n int, end time.Time) error {
+	budget := c.s.Budget
+	if budget == nil {
+		budget = &c.s.own
+	}
+	ctx, cancel := context.WithDeadline(c.s.base, end)
+	defer cancel()
+	release, err := budget.Acquire(ctx, int64(n))
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w: no memory free for a request of %d bytes", ErrBusy, n)
+		}
+		return err
+	}
+	c.held = append(c.held, release)
+	return nil
+}
+
+// unreserve gives back the budget of the request that was answered.
+func (c *conn) unreserve() {
+	for _, release := range c.held {
+		release()
+	}
+	c.held = c.held[:0]
 }
 
 func (c *conn) serve() {
 	defer c.s.removeConn(c)
+	defer c.unreserve()
 	defer c.rwc.Close()
 	defer func() {
 		if v := recover(); v != nil {
@@ -482,11 +522,13 @@ func (c *conn) setWriteDeadline() {
 func (c *conn) serveNative(pre []byte, end time.Time) {
 	limit := frameLimit(c.s.MaxFrameSize)
 	for {
-		f, err := readFrame(c.reader(end), pre, limit)
+		admit := func(n int) error { return c.reserve(n, end) }
+		f, err := readFrame(c.reader(end), pre, limit, admit)
 		if err != nil {
 			var he *headerError
 			switch {
-			case errors.As(err, &he), errors.Is(err, ErrFrameTooLarge), errors.Is(err, os.ErrDeadlineExceeded):
+			case errors.As(err, &he), errors.Is(err, ErrFrameTooLarge), errors.Is(err, os.ErrDeadlineExceeded),
+				errors.Is(err, ErrBusy), errors.Is(err, scaler.ErrTooLarge):
 				c.logError(Native, err)
 				if c.writeError(err) == nil {
 					c.closeGently()
@@ -522,6 +564,7 @@ func (c *conn) serveNative(pre []byte, end time.Time) {
 				return
 			}
 		}
+		c.unreserve()
 		first, ok := c.waitRequest()
 		if !ok {
 			return
@@ -543,6 +586,10 @@ func (c *conn) writeError(err error) error {
 func (c *conn) serveFramed(l int, end time.Time) {
 	limit := frameLimit(c.s.MaxFrameSize)
 	for {
+		if err := c.reserve(l, end); err != nil {
+			c.logError(Framed, err)
+			return
+		}
 		body := make([]byte, l)
 		if _, err := io.ReadFull(c.reader(end), body); err != nil {
 			c.s.logger().Warn("transport: reading framed request", "peer", c.remote, "err", err)
@@ -564,6 +611,7 @@ func (c *conn) serveFramed(l int, end time.Time) {
 			c.s.logger().Warn("transport: writing reply", "peer", c.remote, "err", err)
 			return
 		}
+		c.unreserve()
 		first, ok := c.waitRequest()
 		if !ok {
 			return
@@ -599,6 +647,9 @@ func (c *conn) serveRaw(pre []byte, eof bool, end time.Time) {
 // peer half-closes, or it stalls or grows too large.
 func (c *conn) readRaw(pre []byte, eof bool, end time.Time) ([]byte, error) {
 	limit := frameLimit(c.s.MaxFrameSize)
+	if err := c.reserve(64<<10, end); err != nil {
+		return nil, err
+	}
 	buf := make([]byte, len(pre), 64<<10)
 	copy(buf, pre)
 	r := c.reader(end)
@@ -620,6 +671,9 @@ func (c *conn) readRaw(pre []byte, eof bool, end time.Time) ([]byte, error) {
 		if len(buf) == cap(buf) {
 			// Grow to the size the header gave, if any, else double.
 			size := min(max(2*cap(buf), n), limit+1)
+			if err := c.reserve(size-cap(buf), end); err != nil {
+				return nil, err
+			}
 			buf = append(make([]byte, 0, size), buf...)
 		}
 		m, err := r.Read(buf[len(buf):cap(buf)])

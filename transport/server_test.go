@@ -312,7 +312,7 @@ func TestNativeFrameErrors(t *testing.T) {
 			if tc.name == "result as request" {
 				c.Write(make([]byte, 12))
 			}
-			f, err := readFrame(c, nil, DefaultMaxFrameSize)
+			f, err := readFrame(c, nil, DefaultMaxFrameSize, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -538,5 +538,50 @@ func TestBalancer(t *testing.T) {
 	all := &Balancer{Scalers: []scaler.Interface{&Client{Addr: down}, &Client{Addr: down}}}
 	if _, err := all.Scale(context.Background(), src, nil); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("Balancer.Scale with every server down = %v, want ErrUnavailable", err)
+	}
+}
+
+// A request's bytes come from the server's budget: one larger than the
+// whole budget is refused, and one that finds the budget taken waits and
+// then gets a busy error, while the connection that holds it is served.
+func TestServerBudget(t *testing.T) {
+	release := make(chan struct{})
+	entered := make(chan struct{}, 1)
+	h := HandlerFunc(func(ctx context.Context, req *Request) (*Response, error) {
+		if string(req.Body[:4]) == "hold" {
+			entered <- struct{}{}
+			<-release
+		}
+		return &Response{Location: "ok"}, nil
+	})
+	_, rl := startServer(t, h, func(s *Server) {
+		s.Budget = &scaler.Budget{Max: 1000}
+		s.ReadTimeout = 300 * time.Millisecond
+	})
+	addr := rl.Addr().String()
+	body := func(prefix string, n int) []byte { return append([]byte(prefix), make([]byte, n-len(prefix))...) }
+
+	c := &Client{Addr: addr}
+	defer c.Close()
+	if _, err := c.Do(context.Background(), &Request{Body: body("big", 2000)}); !errors.Is(err, scaler.ErrTooLarge) {
+		t.Errorf("Do(2000 bytes, budget 1000) = %v, want a too-large error", err)
+	}
+
+	held := make(chan error, 1)
+	go func() {
+		_, err := (&Client{Addr: addr}).Do(context.Background(), &Request{Body: body("hold", 600)})
+		held <- err
+	}()
+	<-entered
+	_, err := (&Client{Addr: addr}).Do(context.Background(), &Request{Body: body("next", 600)})
+	if !errors.Is(err, ErrBusy) {
+		t.Errorf("Do while the budget is taken = %v, want ErrBusy", err)
+	}
+	close(release)
+	if err := <-held; err != nil {
+		t.Errorf("the request holding the budget = %v", err)
+	}
+	if _, err := c.Do(context.Background(), &Request{Body: body("after", 600)}); err != nil {
+		t.Errorf("Do after the budget was given back = %v", err)
 	}
 }

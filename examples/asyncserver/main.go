@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -38,11 +39,14 @@ func main() {
 	flag.TextVar(&protocol, "scaler-protocol", transport.Native, "protocol of the scale servers: native, or framed for one that speaks only the original framing")
 	quality := flag.Int("quality", scaler.DefaultQuality, "JPEG quality of results, 1 to 100")
 	grace := flag.Duration("shutdown-timeout", 20*time.Second, "how long requests in flight may take to finish on shutdown")
+	memory := flag.Int64("memory-mib", 1024, "memory budget in MiB: half for uploads being received, a quarter for decoding")
 	flag.Parse()
-	if *quality < 1 || *quality > 100 || protocol == transport.Raw {
-		fmt.Fprintln(os.Stderr, "asyncserver: --quality must be between 1 and 100, and --scaler-protocol native or framed")
+	if *quality < 1 || *quality > 100 || protocol == transport.Raw || *memory < 64 {
+		fmt.Fprintln(os.Stderr, "asyncserver: --quality must be between 1 and 100, --scaler-protocol native or framed, --memory-mib at least 64")
 		os.Exit(2)
 	}
+	mem := *memory << 20
+	debug.SetMemoryLimit(mem)
 
 	gl, err := net.Listen("tcp", net.JoinHostPort(*ip, strconv.Itoa(*port)))
 	if err != nil {
@@ -64,12 +68,16 @@ func main() {
 	for addr := range strings.SplitSeq(*scalers, ",") {
 		balancer.Scalers = append(balancer.Scalers, &transport.Client{Addr: strings.TrimSpace(addr), Protocol: protocol})
 	}
-	gateway := &transport.Server{Handler: &escala.Gateway{
-		Scaler:  &balancer,
-		Store:   dir,
-		BaseURL: *publicURL,
-		Quality: *quality,
-	}}
+	gateway := &transport.Server{
+		Budget: &scaler.Budget{Max: mem / 2},
+		Handler: &escala.Gateway{
+			Scaler:  &balancer,
+			Store:   dir,
+			BaseURL: *publicURL,
+			Quality: *quality,
+			Budget:  &scaler.Budget{Max: mem / 4},
+		},
+	}
 	files := &http.Server{
 		Handler:           store.Handler(dir),
 		ReadHeaderTimeout: 5 * time.Second,

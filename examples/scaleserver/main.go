@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"syscall"
 	"time"
@@ -29,6 +30,7 @@ func main() {
 	filterName := flag.String("filter", "catmullrom", "resampling filter: box, linear, catmullrom or lanczos3")
 	quality := flag.Int("quality", scaler.DefaultQuality, "JPEG quality of results, 1 to 100")
 	grace := flag.Duration("shutdown-timeout", 20*time.Second, "how long requests in flight may take to finish on shutdown")
+	memory := flag.Int64("memory-mib", 1024, "memory budget in MiB: half for requests being received, a quarter for decoding, an eighth for scaling")
 	flag.Parse()
 
 	filter, err := scaler.ParseFilter(*filterName)
@@ -37,6 +39,9 @@ func main() {
 	}
 	if err == nil && (*quality < 1 || *quality > 100) {
 		err = fmt.Errorf("--quality %d is not between 1 and 100", *quality)
+	}
+	if err == nil && *memory < 64 {
+		err = fmt.Errorf("--memory-mib %d is below 64", *memory)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "scaleserver:", err)
@@ -48,10 +53,16 @@ func main() {
 		fmt.Fprintln(os.Stderr, "scaleserver:", err)
 		os.Exit(1)
 	}
-	srv := &transport.Server{Handler: &transport.ScaleHandler{
-		Scaler:  &scaler.Local{Factor: *factor, Filter: filter},
-		Quality: *quality,
-	}}
+	mem := *memory << 20
+	debug.SetMemoryLimit(mem)
+	srv := &transport.Server{
+		Budget: &scaler.Budget{Max: mem / 2},
+		Handler: &transport.ScaleHandler{
+			Scaler:  &scaler.Local{Factor: *factor, Filter: filter, Budget: &scaler.Budget{Max: mem / 8}},
+			Budget:  &scaler.Budget{Max: mem / 4},
+			Quality: *quality,
+		},
+	}
 	slog.Info("scale server listening", "addr", l.Addr().String(), "factor", *factor, "filter", filter.Name)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
