@@ -107,3 +107,30 @@ func BenchmarkPipeline(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGrayscale converts a 2560×1600 4:2:0 image, as JPEG decodes, next
+// to image/draw's conversion to gray.
+func BenchmarkGrayscale(b *testing.B) {
+	src := image.NewYCbCr(image.Rect(0, 0, 2560, 1600), image.YCbCrSubsampleRatio420)
+	for i := range src.Y {
+		src.Y[i] = uint8(i)
+	}
+	for i := range src.Cb {
+		src.Cb[i], src.Cr[i] = uint8(i*3), uint8(i*5)
+	}
+	b.Run("Grayscale", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(src.Y)))
+		for b.Loop() {
+			Grayscale(src)
+		}
+	})
+	b.Run("draw.Draw", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(src.Y)))
+		for b.Loop() {
+			dst := image.NewGray(src.Rect)
+			draw.Draw(dst, dst.Rect, src, image.Point{}, draw.Src)
+		}
+	})
+}

@@ -75,13 +75,7 @@ func Grayscale(img image.Image) *image.Gray {
 func grayRow(out []uint8, img image.Image, x0, y int) {
 	switch src := img.(type) {
 	case *image.YCbCr:
-		for i := range out {
-			x := x0 + i
-			yi := src.YOffset(x, y)
-			ci := src.COffset(x, y)
-			r, g, b := color.YCbCrToRGB(src.Y[yi], src.Cb[ci], src.Cr[ci])
-			out[i] = luma(uint32(r), uint32(g), uint32(b))
-		}
+		ycbcrRow(out, src, x0, y)
 	case *image.RGBA:
 		// Premultiplied: compositing onto white adds 255-a to each channel.
 		p := src.Pix[src.PixOffset(x0, y):][:4*len(out)]
@@ -141,4 +135,43 @@ func paletteLuma(p color.Palette) *[256]uint8 {
 		lut[i] = colorLuma(p[i])
 	}
 	return &lut
+}
+
+// ycbcrRow writes the luma of the len(out) pixels of src that start at
+// (x0, y): converted to RGB as color.YCbCrToRGB does (the JFIF equations in
+// 16-bit fixed point, clamped), then to luma.
+func ycbcrRow(out []uint8, src *image.YCbCr, x0, y int) {
+	// Chroma is subsampled horizontally by 1, 2 or 4.
+	shift := 0
+	switch src.SubsampleRatio {
+	case image.YCbCrSubsampleRatio422, image.YCbCrSubsampleRatio420:
+		shift = 1
+	case image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410:
+		shift = 2
+	}
+	yrow := src.Y[src.YOffset(x0, y):][:len(out)]
+	// COffset of (x0, y), and of each x after it, by the shift.
+	c0 := src.COffset(x0, y)
+	cx0 := x0 >> shift
+	for i, yv := range yrow {
+		ci := c0 + (x0+i)>>shift - cx0
+		yy := int32(yv) * 0x10101 // y·65793: y/255 in 24-bit fixed point
+		cb := int32(src.Cb[ci]) - 128
+		cr := int32(src.Cr[ci]) - 128
+		r := fix16(yy + 91881*cr)
+		g := fix16(yy - 22554*cb - 46802*cr)
+		b := fix16(yy + 116130*cb)
+		out[i] = luma(r, g, b)
+	}
+}
+
+// fix16 returns a 16.16 fixed-point colour value as 0..255, clamped.
+func fix16(v int32) uint32 {
+	if uint32(v)&0xff000000 == 0 {
+		return uint32(v) >> 16
+	}
+	if v < 0 {
+		return 0
+	}
+	return 255
 }

@@ -181,3 +181,36 @@ func ycbcrImage(w, h int, y []uint8, cb, cr uint8) *image.YCbCr {
 	}
 	return m
 }
+
+// The YCbCr fast path agrees with color.YCbCrToRGB for every subsampling,
+// at every position of a sub-image.
+func TestGrayscaleYCbCrRatios(t *testing.T) {
+	ratios := []image.YCbCrSubsampleRatio{
+		image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio422, image.YCbCrSubsampleRatio420,
+		image.YCbCrSubsampleRatio440, image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410,
+	}
+	for _, ratio := range ratios {
+		t.Run(ratio.String(), func(t *testing.T) {
+			m := image.NewYCbCr(image.Rect(0, 0, 37, 23), ratio)
+			seed := uint32(7)
+			for _, plane := range [][]uint8{m.Y, m.Cb, m.Cr} {
+				for i := range plane {
+					seed = seed*1103515245 + 12345
+					plane[i] = uint8(seed >> 23)
+				}
+			}
+			sub := m.SubImage(image.Rect(3, 5, 36, 22)).(*image.YCbCr)
+			got := Grayscale(sub)
+			b := sub.Bounds()
+			for y := b.Min.Y; y < b.Max.Y; y++ {
+				for x := b.Min.X; x < b.Max.X; x++ {
+					c := sub.YCbCrAt(x, y)
+					r, g, bl := color.YCbCrToRGB(c.Y, c.Cb, c.Cr)
+					if want := luma(uint32(r), uint32(g), uint32(bl)); got.GrayAt(x, y).Y != want {
+						t.Fatalf("Grayscale(%v) at (%d,%d) = %d, want %d", c, x, y, got.GrayAt(x, y).Y, want)
+					}
+				}
+			}
+		})
+	}
+}

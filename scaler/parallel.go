@@ -8,7 +8,7 @@ import (
 
 // minParallelWork is the number of pixel operations below which handing
 // rows to other goroutines costs more than it saves.
-const minParallelWork = 1 << 17
+const minParallelWork = 1 << 20
 
 // parallelRows calls fn on disjoint ranges [y0, y1) that together cover
 // [0, rows), on up to GOMAXPROCS goroutines when rows×cost (the work of a
