@@ -187,8 +187,6 @@ type Server struct {
 	conns     map[*conn]struct{}
 	closing   atomic.Bool
 	changed   chan struct{} // a connection went idle or ended
-	base      context.Context
-	cancel    context.CancelFunc
 	own       scaler.Budget
 }
 
@@ -253,7 +251,11 @@ func (s *Server) Serve(l net.Listener) error {
 		}
 		backoff = 0
 		c := &conn{s: s, rwc: rwc, remote: rwc.RemoteAddr().String()}
+		// Each connection's context is its own, not a child of one the
+		// server keeps: the children of one context share its lock.
+		c.ctx, c.cancel = context.WithCancel(context.Background())
 		if !s.addConn(c) {
+			c.cancel()
 			rwc.Close()
 			return ErrServerClosed
 		}
@@ -272,7 +274,6 @@ func (s *Server) track(l net.Listener) bool {
 		s.listeners = map[net.Listener]struct{}{}
 		s.conns = map[*conn]struct{}{}
 		s.changed = make(chan struct{}, 1)
-		s.base, s.cancel = context.WithCancel(context.Background())
 		s.own.Max = 8 * int64(frameLimit(s.MaxFrameSize))
 	}
 	s.listeners[l] = struct{}{}
@@ -355,10 +356,8 @@ func (s *Server) Close() error {
 		l.Close()
 	}
 	for c := range s.conns {
+		c.cancel()
 		c.rwc.Close()
-	}
-	if s.cancel != nil {
-		s.cancel()
 	}
 	return nil
 }
@@ -368,6 +367,8 @@ type conn struct {
 	s      *Server
 	rwc    net.Conn
 	remote string
+	ctx    context.Context // ends on Close
+	cancel context.CancelFunc
 	idle   atomic.Bool // waiting for the first byte of a request
 	held   []func()    // releases of the budget the request holds
 }
@@ -379,7 +380,7 @@ func (c *conn) reserve(n int, end time.Time) error {
 	if budget == nil {
 		budget = &c.s.own
 	}
-	ctx, cancel := context.WithDeadline(c.s.base, end)
+	ctx, cancel := context.WithDeadline(c.ctx, end)
 	defer cancel()
 	release, err := budget.Acquire(ctx, int64(n))
 	if err != nil {
@@ -402,6 +403,7 @@ func (c *conn) unreserve() {
 
 func (c *conn) serve() {
 	defer c.s.removeConn(c)
+	defer c.cancel()
 	defer c.unreserve()
 	defer c.rwc.Close()
 	defer func() {
@@ -488,7 +490,7 @@ func (r *stallReader) Read(p []byte) (int, error) {
 // HandlerTimeout, and turns a panic into an error.
 func (c *conn) handle(req *Request, p Protocol) (resp *Response, err error) {
 	req.Protocol, req.RemoteAddr = p, c.remote
-	ctx, cancel := context.WithTimeout(c.s.base, orDefault(c.s.HandlerTimeout, DefaultHandlerTimeout))
+	ctx, cancel := context.WithTimeout(c.ctx, orDefault(c.s.HandlerTimeout, DefaultHandlerTimeout))
 	defer cancel()
 	defer func() {
 		if v := recover(); v != nil {

@@ -585,3 +585,22 @@ func TestServerBudget(t *testing.T) {
 		t.Errorf("Do after the budget was given back = %v", err)
 	}
 }
+
+// Close cancels the contexts of the handlers running.
+func TestCloseCancelsHandlers(t *testing.T) {
+	entered := make(chan struct{})
+	cancelled := make(chan error, 1)
+	h := HandlerFunc(func(ctx context.Context, req *Request) (*Response, error) {
+		close(entered)
+		<-ctx.Done()
+		cancelled <- ctx.Err()
+		return nil, ctx.Err()
+	})
+	s, rl := startServer(t, h, nil)
+	go (&Client{Addr: rl.Addr().String()}).Do(context.Background(), &Request{Body: []byte("x")})
+	<-entered
+	s.Close()
+	if err := <-cancelled; !errors.Is(err, context.Canceled) {
+		t.Errorf("handler context after Close = %v, want context.Canceled", err)
+	}
+}
