@@ -6,11 +6,15 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+
+	"github.com/escala-img/escala/internal/jpegenc"
 )
 
 // Encode writes img to w in format f: JPEG at opts.Quality (DefaultQuality
 // when opts is nil or Quality is 0), or PNG. An *image.Gray is written as a
-// one-channel grayscale file. A nil opts means the defaults.
+// one-channel grayscale file, as JPEG by an encoder of its own, several
+// times faster than image/jpeg's, with the same quantisation tables. A
+// nil opts means the defaults.
 //
 // Encode returns an error wrapping ErrInvalidOptions for another format or
 // a quality outside 1 to 100, and otherwise the first error of w.
@@ -20,6 +24,9 @@ func Encode(w io.Writer, img image.Image, f Format, opts *Options) error {
 		q, err := opts.quality()
 		if err != nil {
 			return err
+		}
+		if g, ok := img.(*image.Gray); ok {
+			return jpegenc.EncodeGray(w, g, q)
 		}
 		return jpeg.Encode(w, img, &jpeg.Options{Quality: q})
 	case PNG:
