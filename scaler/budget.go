@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"golang.org/x/sync/semaphore"
+
+	"github.com/escala-img/escala/internal/jpegdec"
 )
 
 // DefaultBudget is the size of a Budget whose Max is 0: 256 MiB.
@@ -82,10 +84,14 @@ func (b *Budget) DecodeGray(ctx context.Context, data []byte, opts *Options) (gr
 	if err != nil {
 		return nil, nil, err
 	}
-	if release, err = b.Acquire(ctx, decodeCost(cfg, f, true)); err != nil {
+	cost := decodeCost(cfg, f, true)
+	if jc, err := jpegdec.DecodeConfig(data); f == JPEG && err == nil {
+		cost = grayJPEGCost(jc)
+	}
+	if release, err = b.Acquire(ctx, cost); err != nil {
 		return nil, nil, err
 	}
-	if gray, err = DecodeGray(bytes.NewReader(data), opts); err != nil {
+	if gray, err = decodeGrayBytes(data, opts); err != nil {
 		release()
 		return nil, nil, err
 	}
@@ -107,6 +113,17 @@ func decodeCost(cfg image.Config, f Format, gray bool) int64 {
 		perPixel++
 	}
 	return pixels * perPixel
+}
+
+// grayJPEGCost estimates the bytes that decoding the luma of a JPEG with
+// jpegdec holds: the gray image, and the luma coefficients of a
+// progressive file or a few rows of coefficients of a sequential one.
+func grayJPEGCost(c jpegdec.Config) int64 {
+	pixels := int64(c.Width) * int64(c.Height)
+	if c.Progressive {
+		return 3 * pixels
+	}
+	return pixels + min(16<<20, 64*6*int64(c.Width))
 }
 
 // bytesPerPixel returns the size of a pixel in the image that a decoder

@@ -1,6 +1,7 @@
 package scaler
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -16,6 +17,8 @@ import (
 	_ "golang.org/x/image/bmp"
 	_ "golang.org/x/image/tiff"
 	_ "golang.org/x/image/webp"
+
+	"github.com/escala-img/escala/internal/jpegdec"
 )
 
 // Format is an image file format.
@@ -153,10 +156,47 @@ func decodeError(format string, err error) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, msg)
 }
 
-// DecodeGray decodes the image in r straight to 8-bit gray: the result is
-// Grayscale(img) for the img that Decode returns, and the limits and
-// errors are Decode's. The result shares no memory with anything else.
+// DecodeGray decodes the image in r straight to 8-bit gray, with Decode's
+// limits and errors. For a JPEG in YCbCr or gray, the result is its luma
+// (Y) plane, decoded by a decoder of its own that skips the chroma work,
+// with libjpeg's accurate inverse DCT: it equals the gray that libjpeg,
+// and so Pillow, decode, and differs from Grayscale's conversion through
+// RGB only where that clamps a saturated colour. For any other image the
+// result is Grayscale(img) for the img that Decode returns. The result
+// shares no memory with anything else.
 func DecodeGray(r io.Reader, opts *Options) (*image.Gray, error) {
+	br := bufio.NewReader(r)
+	if sig, _ := br.Peek(3); string(sig) != "\xff\xd8\xff" {
+		return decodeGray(br, opts)
+	}
+	data, err := io.ReadAll(br)
+	if err != nil {
+		return nil, fmt.Errorf("scaler: decode: %w", err)
+	}
+	return decodeGrayBytes(data, opts)
+}
+
+// decodeGrayBytes is DecodeGray for data in memory.
+func decodeGrayBytes(data []byte, opts *Options) (*image.Gray, error) {
+	if len(data) < 3 || string(data[:3]) != "\xff\xd8\xff" {
+		return decodeGray(bytes.NewReader(data), opts)
+	}
+	g, err := jpegdec.DecodeGray(data, &jpegdec.Options{MaxPixels: opts.maxPixels()})
+	switch {
+	case err == nil:
+		return g, nil
+	case errors.Is(err, jpegdec.ErrUnsupported):
+		// CMYK, arithmetic coding, 12-bit samples and the like.
+		return decodeGray(bytes.NewReader(data), opts)
+	case errors.Is(err, jpegdec.ErrTooLarge):
+		cfg, _ := jpegdec.DecodeConfig(data)
+		return nil, fmt.Errorf("%w: %dx%d is over the limit of %d pixels", ErrTooLarge, cfg.Width, cfg.Height, opts.maxPixels())
+	}
+	return nil, decodeError("jpeg", err)
+}
+
+// decodeGray decodes with the registered decoders and converts to gray.
+func decodeGray(r io.Reader, opts *Options) (*image.Gray, error) {
 	img, err := Decode(r, opts)
 	if err != nil {
 		return nil, err
