@@ -1,0 +1,297 @@
+package jpegdec
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"image"
+	"io"
+	"math/rand/v2"
+	"testing"
+)
+
+// segment is a marker segment of a JPEG file: the offset of its 0xFF, its
+// marker and the offset just past its payload.
+type segment struct {
+	at  int
+	m   byte
+	end int
+}
+
+// segments walks the marker segments of a well-formed file, skipping
+// entropy-coded data, up to EOI.
+func segments(tb testing.TB, data []byte) []segment {
+	tb.Helper()
+	var segs []segment
+	pos := 2
+	for {
+		at, m := nextMarker(data, pos, true)
+		if at < 0 {
+			tb.Fatal("no EOI")
+		}
+		if m == 0xd9 {
+			return append(segs, segment{at, m, at + 2})
+		}
+		n := int(binary.BigEndian.Uint16(data[at+2:]))
+		segs = append(segs, segment{at, m, at + 2 + n})
+		pos = at + 2 + n
+	}
+}
+
+// findSegment returns the first segment with marker m.
+func findSegment(tb testing.TB, data []byte, m byte) segment {
+	tb.Helper()
+	for _, s := range segments(tb, data) {
+		if s.m == m {
+			return s
+		}
+	}
+	tb.Fatalf("no marker %#02x", m)
+	return segment{}
+}
+
+// nthSegment returns the segment with marker m after n others.
+func nthSegment(tb testing.TB, data []byte, m byte, n int) segment {
+	tb.Helper()
+	for _, s := range segments(tb, data) {
+		if s.m == m {
+			if n == 0 {
+				return s
+			}
+			n--
+		}
+	}
+	tb.Fatalf("no marker %#02x number %d", m, n)
+	return segment{}
+}
+
+// patched returns a copy of data with f applied.
+func patched(data []byte, f func(b []byte)) []byte {
+	b := bytes.Clone(data)
+	f(b)
+	return b
+}
+
+// insert returns data with ins inserted at offset at.
+func insert(data []byte, at int, ins ...byte) []byte {
+	return append(append(append([]byte{}, data[:at]...), ins...), data[at:]...)
+}
+
+// TestHeaders decodes files whose headers were patched: what this package
+// leaves to image/jpeg must give ErrUnsupported from DecodeGray and
+// DecodeConfig alike; malformed headers must give an error.
+func TestHeaders(t *testing.T) {
+	base := readTestFile(t, "444-base.jpg")
+	prog := readTestFile(t, "gray-prog.jpg")
+	sof := findSegment(t, base, 0xc0).at
+	sos := findSegment(t, base, 0xda).at
+	dht := findSegment(t, base, 0xc4).at
+	psos := findSegment(t, prog, 0xda).at
+	psos2 := nthSegment(t, prog, 0xda, 1).at // the first AC scan
+	tests := []struct {
+		name string
+		data []byte
+		want error
+	}{
+		{"12-bit samples", patched(base, func(b []byte) { b[sof+4] = 12 }), ErrUnsupported},
+		{"SOF1 12-bit", patched(base, func(b []byte) { b[sof+1], b[sof+4] = 0xc1, 12 }), ErrUnsupported},
+		{"lossless SOF3", patched(base, func(b []byte) { b[sof+1] = 0xc3 }), ErrUnsupported},
+		{"hierarchical SOF5", patched(base, func(b []byte) { b[sof+1] = 0xc5 }), ErrUnsupported},
+		{"arithmetic SOF9", patched(base, func(b []byte) { b[sof+1] = 0xc9 }), ErrUnsupported},
+		{"height from DNL", patched(base, func(b []byte) { b[sof+5], b[sof+6] = 0, 0 }), ErrUnsupported},
+		{"chroma finer than luma", patched(base, func(b []byte) { b[sof+14] = 0x22 }), ErrUnsupported},
+		{"chroma taller than luma", patched(readTestFile(t, "422-base.jpg"), func(b []byte) {
+			b[findSegment(t, b, 0xc0).at+14] = 0x12
+		}), ErrUnsupported},
+		{"RGB component ids", patched(base, func(b []byte) {
+			copy(b[findSegment(t, b, 0xe0).at+4:], "JFIX") // no JFIF segment
+			b[sof+10], b[sof+13], b[sof+16] = 'R', 'G', 'B'
+			b[sos+5], b[sos+7], b[sos+9] = 'R', 'G', 'B'
+		}), ErrUnsupported},
+		{"Adobe transform 2", patched(readTestFile(t, "adobe-ycc.jpg"), func(b []byte) { b[2+15] = 2 }), ErrUnsupported},
+		{"hierarchical DHP", insert(base, 2, 0xff, 0xde, 0, 2), ErrUnsupported},
+		{"zero width", patched(base, func(b []byte) { b[sof+7], b[sof+8] = 0, 0 }), errFormat},
+		{"no components", patched(base, func(b []byte) { b[sof+9] = 0 }), errFormat},
+		{"sampling factor 0", patched(base, func(b []byte) { b[sof+11] = 0x01 }), errFormat},
+		{"sampling factor 5", patched(base, func(b []byte) { b[sof+11] = 0x51 }), errFormat},
+		{"quantization table 4", patched(base, func(b []byte) { b[sof+12] = 4 }), errFormat},
+		{"missing quantization table", patched(base, func(b []byte) { b[sof+12] = 3 }), errFormat},
+		{"repeated component id", patched(base, func(b []byte) { b[sof+13] = b[sof+10] }), errFormat},
+		{"second SOF", insert(base, sos, base[sof:findSegment(t, base, 0xc0).end]...), errFormat},
+		{"no SOF", patched(base, func(b []byte) { b[sof+1] = 0xef }), errFormat},
+		{"SOS unknown component", patched(base, func(b []byte) { b[sos+5] = 9 }), errFormat},
+		{"SOS component twice", patched(base, func(b []byte) { b[sos+7] = b[sos+5] }), errFormat},
+		{"SOS missing Huffman table", patched(base, func(b []byte) { b[sos+6] = 0x33 }), errFormat},
+		{"SOS Huffman table 4", patched(base, func(b []byte) { b[sos+6] = 0x04 }), errFormat},
+		{"SOS length", patched(base, func(b []byte) { b[sos+3]-- }), errFormat},
+		{"DHT class 2", patched(base, func(b []byte) { b[dht+4] = 0x20 }), errFormat},
+		{"DHT codes overflow", patched(base, func(b []byte) { b[dht+5] = 3 }), errFormat},
+		{"DHT over 256 codes", insert(base, dht, append([]byte{0xff, 0xc4, 0x01, 0x15, 0x10,
+			0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 255}, make([]byte, 257)...)...), errFormat},
+		{"DHT DC symbol 16", insert(base, dht, 0xff, 0xc4, 0, 20, 0x00, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 16), errFormat},
+		{"DQT table 4", insert(base, dht, append([]byte{0xff, 0xdb, 0, 67, 0x04}, make([]byte, 64)...)...), errFormat},
+		{"DQT precision 2", insert(base, dht, append([]byte{0xff, 0xdb, 0, 67, 0x20}, make([]byte, 64)...)...), errFormat},
+		{"DRI length", insert(base, dht, 0xff, 0xdd, 0, 3, 0, 1, 0), errFormat},
+		{"marker length 1", insert(base, dht, 0xff, 0xe5, 0, 1), errFormat},
+		{"reserved marker", insert(base, dht, 0xff, 0x02, 0, 2), errFormat},
+		{"SOI again", insert(base, dht, 0xff, 0xd8), errFormat},
+		{"not a JPEG", []byte("GIF89a......"), errFormat},
+		{"progressive Se 0 for AC", patched(prog, func(b []byte) { b[psos+7], b[psos+8] = 1, 0 }), errFormat},
+		{"progressive DC Se 64", patched(prog, func(b []byte) { b[psos+7], b[psos+8] = 0, 64 }), errFormat},
+		{"progressive Ss > Se", patched(prog, func(b []byte) { b[psos2+7], b[psos2+8] = 5, 3 }), errFormat},
+		{"progressive AC Se 64", patched(prog, func(b []byte) { b[psos2+8] = 64 }), errFormat},
+		{"progressive Al 14", patched(prog, func(b []byte) { b[psos+9] = 0x0e }), errFormat},
+		{"progressive Ah not Al+1", patched(prog, func(b []byte) { b[psos+9] = 0x30 }), errFormat},
+		{"progressive AC before DC", patched(prog, func(b []byte) { b[psos+7], b[psos+8] = 1, 5 }), errFormat},
+		{"too large for the data", patched(base, func(b []byte) { b[sof+5], b[sof+7] = 0x40, 0x40 }), io.ErrUnexpectedEOF},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := DecodeGray(tc.data, nil)
+			if !sameError(err, tc.want) {
+				t.Errorf("DecodeGray = %v, want %v", err, tc.want)
+			}
+			if tc.want == ErrUnsupported {
+				if _, err := DecodeConfig(tc.data); !errors.Is(err, ErrUnsupported) {
+					t.Errorf("DecodeConfig = %v, want ErrUnsupported", err)
+				}
+			}
+		})
+	}
+}
+
+// TestFillBytes adds 0xFF fill bytes before every marker, including the
+// restart markers inside scans, which must change nothing.
+func TestFillBytes(t *testing.T) {
+	for _, name := range []string{"420-base-rst4.jpg", "422-prog-rst4.jpg", "gray-base-rst1row.jpg", "exif-thumbnail.jpg"} {
+		t.Run(name, func(t *testing.T) {
+			data := readTestFile(t, name)
+			var out []byte
+			out = append(out, data[:2]...)
+			for i := 2; i < len(data); i++ {
+				if data[i] == 0xff && i+1 < len(data) && data[i+1] != 0 && data[i+1] != 0xff && !inSegment(t, data, i) {
+					out = append(out, 0xff, 0xff)
+				}
+				out = append(out, data[i])
+			}
+			if len(out) == len(data) {
+				t.Fatal("no marker found")
+			}
+			want, err := DecodeGray(data, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := DecodeGray(out, nil)
+			if err != nil {
+				t.Fatalf("DecodeGray with fill bytes: %v", err)
+			}
+			if !bytes.Equal(got.Pix, want.Pix) {
+				t.Errorf("DecodeGray with fill bytes differs")
+			}
+		})
+	}
+}
+
+// inSegment reports whether offset i is inside a marker segment's payload
+// (an Exif thumbnail's markers are not the file's).
+func inSegment(tb testing.TB, data []byte, i int) bool {
+	tb.Helper()
+	for _, s := range segments(tb, data) {
+		if s.at < i && i < s.end {
+			return true
+		}
+	}
+	return false
+}
+
+// TestTruncated cuts files at every length: each must give an error
+// wrapping io.ErrUnexpectedEOF.
+func TestTruncated(t *testing.T) {
+	files := []string{"420-base.jpg", "444-base-rst4.jpg", "420-prog.jpg", "440-prog-rst4.jpg",
+		"gray-prog.jpg", "seq-noninterleaved.jpg", "prog-script.jpg", "exif-thumbnail.jpg", "1x1-422-prog.jpg"}
+	for _, name := range files {
+		t.Run(name, func(t *testing.T) {
+			data := readTestFile(t, name)
+			step := 1
+			if testing.Short() {
+				step = 7
+			}
+			for n := 0; n < len(data); n += step {
+				for _, scale := range []int{1, 8} {
+					m, err := DecodeGray(data[:n:n], &Options{Scale: scale})
+					if !errors.Is(err, io.ErrUnexpectedEOF) {
+						t.Fatalf("DecodeGray(first %d of %d bytes, scale %d) = %v, %v; want io.ErrUnexpectedEOF", n, len(data), scale, imageSize(m), err)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestEarlyEOI cuts the scan of sequential files short and ends them with
+// an EOI marker: each must give an error wrapping io.ErrUnexpectedEOF, as
+// truncated files do.
+func TestEarlyEOI(t *testing.T) {
+	for _, name := range []string{"420-base.jpg", "444-base-rst4.jpg", "gray-base-rst1row.jpg", "17x9-420.jpg"} {
+		t.Run(name, func(t *testing.T) {
+			data := readTestFile(t, name)
+			sos := findSegment(t, data, 0xda)
+			eoi := len(data) - 2
+			for n := sos.end; n < eoi-2; n += 5 {
+				cut := append(data[:n:n], 0xff, 0xd9)
+				m, err := DecodeGray(cut, nil)
+				if !errors.Is(err, io.ErrUnexpectedEOF) {
+					t.Fatalf("DecodeGray(scan cut to %d of %d bytes, then EOI) = %v, %v; want io.ErrUnexpectedEOF", n-sos.end, eoi-sos.end, imageSize(m), err)
+				}
+			}
+		})
+	}
+}
+
+// imageSize returns m's size, or a zero size for nil.
+func imageSize(m *image.Gray) image.Point {
+	if m == nil {
+		return image.Point{}
+	}
+	return m.Rect.Size()
+}
+
+// TestCorrupt changes random bytes of files: each must give an error or an
+// image of the size that DecodeConfig reads, never a panic.
+func TestCorrupt(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	rounds := 300
+	if testing.Short() {
+		rounds = 30
+	}
+	for _, f := range testFiles(t) {
+		t.Run(f.name, func(t *testing.T) {
+			var ok, failed int
+			for i := 0; i < rounds; i++ {
+				b := bytes.Clone(f.data)
+				for n := 1 + r.IntN(4); n > 0; n-- {
+					// Mostly in the entropy-coded data at the end, sometimes
+					// anywhere.
+					at := len(b) - 1 - r.IntN(len(b)/2)
+					if r.IntN(4) == 0 {
+						at = r.IntN(len(b))
+					}
+					b[at] = byte(r.Uint32())
+				}
+				scale := []int{1, 2, 4, 8}[i%4]
+				m, err := DecodeGray(b, &Options{Scale: scale})
+				if err != nil {
+					failed++
+					continue
+				}
+				ok++
+				cfg, cerr := DecodeConfig(b)
+				want := image.Pt((cfg.Width+scale-1)/scale, (cfg.Height+scale-1)/scale)
+				if cerr != nil || m.Rect.Size() != want {
+					t.Fatalf("DecodeGray gave %v, DecodeConfig %+v, %v", m.Rect.Size(), cfg, cerr)
+				}
+			}
+			t.Logf("%d decoded, %d errors", ok, failed)
+		})
+	}
+}

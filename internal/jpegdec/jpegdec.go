@@ -1,0 +1,118 @@
+package jpegdec
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"io"
+)
+
+// ErrUnsupported means the file uses something this decoder leaves to
+// image/jpeg: arithmetic coding, lossless or hierarchical JPEG, 12-bit
+// samples, a number of components other than 1 and 3 (CMYK, YCCK), RGB
+// components (an Adobe transform it cannot express as luma), a height given
+// by a DNL marker, or a luma component sampled more coarsely than another
+// component. The caller falls back to image/jpeg. It is returned from the
+// header alone, before any pixel work.
+var ErrUnsupported = errors.New("jpegdec: unsupported JPEG")
+
+// ErrTooLarge means the image has more pixels than [Options.MaxPixels], or
+// that its 8×8 blocks hold more than 4×MaxPixels samples (which only an
+// image a pixel or two wide or high can do without the first); it is
+// returned before any pixel memory is allocated.
+var ErrTooLarge = errors.New("jpegdec: image too large")
+
+// Options are the settings of [DecodeGray]. A nil *Options means the zero
+// value: no pixel limit and full size.
+type Options struct {
+	// MaxPixels is the largest width×height that is decoded; a larger image
+	// gives ErrTooLarge (see there). 0 means no limit. With a limit, what
+	// DecodeGray allocates stays under 10 bytes per pixel of MaxPixels plus
+	// 20 MiB: the image, and for a progressive file about 2 bytes per pixel
+	// of coefficients (more only for images a few pixels wide or high).
+	MaxPixels int64
+
+	// Scale is 1 (0 means 1), 2, 4 or 8: the image is decoded at 1/Scale of
+	// its size in the DCT domain with a reduced inverse DCT (4×4, 2×2 or DC
+	// only), and the result is ceil(width/Scale)×ceil(height/Scale). Any
+	// other value is an error.
+	Scale int
+}
+
+// Config is what a JPEG file's header says.
+type Config struct {
+	// Width and Height are the image's size in pixels.
+	Width, Height int
+	// Components is the number of colour components: 1 for gray, 3 for
+	// YCbCr (or RGB), 4 for CMYK or YCCK.
+	Components int
+	// Progressive reports a progressive (SOF2) file.
+	Progressive bool
+}
+
+// DecodeGray decodes the luma of the JPEG in data: the Y component of a
+// YCbCr file, or the only component of a grayscale one, as an *image.Gray of
+// the image's size, or of ceil(width/Scale)×ceil(height/Scale) with
+// opts.Scale; a nil opts means the zero Options. The result's Pix is new
+// memory that shares nothing with data, and data is only read.
+//
+// Corrupt files give an error, never a panic. Truncated ones give an error
+// that wraps io.ErrUnexpectedEOF, and so does a scan whose entropy-coded
+// data ends at a marker before its last MCU. Files that use what this package
+// leaves to image/jpeg give ErrUnsupported, and images larger than
+// opts.MaxPixels ErrTooLarge; both before any pixel memory is allocated.
+//
+// DecodeGray may use up to GOMAXPROCS goroutines, and returns only after all
+// of them have ended. It is safe to call concurrently.
+func DecodeGray(data []byte, opts *Options) (*image.Gray, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	switch o.Scale {
+	case 0:
+		o.Scale = 1
+	case 1, 2, 4, 8:
+	default:
+		return nil, fmt.Errorf("jpegdec: Scale %d is not 1, 2, 4 or 8", o.Scale)
+	}
+	if o.MaxPixels < 0 {
+		return nil, fmt.Errorf("jpegdec: negative MaxPixels %d", o.MaxPixels)
+	}
+	d := &decoder{data: data, scale: o.Scale, maxPixels: o.MaxPixels}
+	if err := d.decode(false); err != nil {
+		return nil, err
+	}
+	return d.img, nil
+}
+
+// DecodeConfig parses the markers of the JPEG in data up to its first SOS
+// and returns what they say, or an error: ErrUnsupported for a file that
+// [DecodeGray] would refuse as unsupported (with the Config filled in as far
+// as the frame header was read), a format error for a malformed header, or
+// an error wrapping io.ErrUnexpectedEOF when data ends before the first SOS.
+// Huffman and quantization tables before the first SOS are checked too.
+func DecodeConfig(data []byte) (Config, error) {
+	d := &decoder{data: data, scale: 1}
+	err := d.decode(true)
+	return d.config(), err
+}
+
+// config returns what the header said so far.
+func (d *decoder) config() Config {
+	if d.sof == 0 {
+		return Config{}
+	}
+	return Config{Width: d.width, Height: d.height, Components: d.ncomp, Progressive: d.progressive}
+}
+
+// formatError returns a one-line error for a malformed file.
+func formatError(format string, args ...any) error {
+	return fmt.Errorf("jpegdec: "+format, args...)
+}
+
+// truncated returns an error wrapping io.ErrUnexpectedEOF for data that ends
+// too early.
+func truncated(what string) error {
+	return fmt.Errorf("jpegdec: %s: %w", what, io.ErrUnexpectedEOF)
+}
