@@ -197,22 +197,32 @@ type result struct {
 	firstErr  error
 	cpu       []float64 // CPU seconds of each server process during the run
 	peakRSS   []int64   // peak resident memory of each, in KiB
+	self      float64   // CPU seconds of this process, the clients
+}
+
+// selfCPU returns the CPU time this process has used.
+func selfCPU() float64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // run has clients send photos in turn, each waiting for its link and
 // downloading the result before it sends the next, and measures the
 // requests that complete within the measuring window.
 func run(addr string, photos [][]byte, clients int, warmup, duration time.Duration, procs []*exec.Cmd) *result {
-	ctx, cancel := context.WithTimeout(context.Background(), warmup+duration)
-	defer cancel()
 	measureFrom := time.Now().Add(warmup)
+	end := measureFrom.Add(duration)
+	ctx, cancel := context.WithDeadline(context.Background(), end)
+	defer cancel()
 	var mu sync.Mutex
 	r := &result{}
 	var cpuStart []float64
+	var selfStart float64
 	go func() {
 		time.Sleep(warmup)
 		mu.Lock()
-		cpuStart = cpuSeconds(procs)
+		cpuStart, selfStart = cpuSeconds(procs), selfCPU()
 		mu.Unlock()
 	}()
 	httpClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
@@ -222,7 +232,7 @@ func run(addr string, photos [][]byte, clients int, warmup, duration time.Durati
 			for i := c; ctx.Err() == nil; i++ {
 				begin := time.Now()
 				err := exchange(ctx, httpClient, addr, photos[i%len(photos)])
-				if ctx.Err() != nil {
+				if !time.Now().Before(end) {
 					return // cut off by the end of the run
 				}
 				if begin.Before(measureFrom) {
@@ -244,10 +254,11 @@ func run(addr string, photos [][]byte, clients int, warmup, duration time.Durati
 	wg.Wait()
 	mu.Lock()
 	defer mu.Unlock()
-	end := cpuSeconds(procs)
-	for i := range end {
+	r.self = selfCPU() - selfStart
+	cpuEnd := cpuSeconds(procs)
+	for i := range cpuEnd {
 		if i < len(cpuStart) {
-			r.cpu = append(r.cpu, end[i]-cpuStart[i])
+			r.cpu = append(r.cpu, cpuEnd[i]-cpuStart[i])
 		}
 	}
 	for _, p := range procs {
@@ -346,7 +357,7 @@ func (r *result) print(d time.Duration) {
 		total += cpu
 		fmt.Printf("%s: %.2f cores busy, peak RSS %d MiB\n", names[i], cpu/d.Seconds(), r.peakRSS[i]/1024)
 	}
-	fmt.Printf("servers together: %.2f cores busy\n", total/d.Seconds())
+	fmt.Printf("servers together: %.2f cores busy; the clients: %.2f cores\n", total/d.Seconds(), r.self/d.Seconds())
 	if r.firstErr != nil {
 		fmt.Printf("first error: %v\n", r.firstErr)
 	}
