@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/draw"
 	"math"
+	"sync"
 )
 
 // A Filter is a resampling kernel. When Resize reduces an image by a factor
@@ -169,11 +170,11 @@ func resample(dst []uint8, dstride int, src []uint8, sstride, sw, sh, dw, dh, c 
 	var kh, kv *kernel
 	htaps, vtaps := 0, 0
 	if dw != sw {
-		kh = newKernel(sw, dw, f)
+		kh = cachedKernel(sw, dw, f)
 		htaps = kh.taps
 	}
 	if dh != sh {
-		kv = newKernel(sh, dh, f)
+		kv = cachedKernel(sh, dh, f)
 		vtaps = kv.taps
 	}
 	horizontal := func(out, in []uint8) {
@@ -231,6 +232,38 @@ type kernel struct {
 	bits    uint    // fixed-point precision of the weights
 	first   []int   // first source pixel of each result pixel
 	weights []int32 // taps weights per result pixel
+}
+
+// kernels caches the kernels of recent sizes: a service that scales many
+// photos of the same few sizes computes each set of weights once. It is
+// emptied when full. Kernels are read-only once made.
+var kernels struct {
+	sync.Mutex
+	m map[kernelKey]*kernel
+}
+
+type kernelKey struct {
+	n, m int
+	f    *Filter
+}
+
+// cachedKernel returns newKernel(n, m, f), from the cache when it can.
+func cachedKernel(n, m int, f *Filter) *kernel {
+	key := kernelKey{n, m, f}
+	kernels.Lock()
+	k := kernels.m[key]
+	kernels.Unlock()
+	if k != nil {
+		return k
+	}
+	k = newKernel(n, m, f)
+	kernels.Lock()
+	if len(kernels.m) >= 256 || kernels.m == nil {
+		kernels.m = make(map[kernelKey]*kernel)
+	}
+	kernels.m[key] = k
+	kernels.Unlock()
+	return k
 }
 
 // newKernel computes the weights of filter f for resampling n pixels to m.

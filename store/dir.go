@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -31,6 +32,20 @@ type DirOptions struct {
 type Dir struct {
 	root *os.Root
 	perm fs.FileMode
+
+	// Group commit of the renames of concurrent Puts, each batch made
+	// durable by one sync of the folder: see commit.
+	mu      sync.Mutex
+	settled sync.Cond
+	pending []*rename
+	syncing bool
+}
+
+// A rename is a Put waiting for its temporary file to take its key.
+type rename struct {
+	tmp, key string
+	done     bool
+	err      error
 }
 
 var _ Interface = (*Dir)(nil)
@@ -74,6 +89,7 @@ func NewDir(path string, opts *DirOptions) (*Dir, error) {
 		return nil, fmt.Errorf("store: new dir: %w", err)
 	}
 	d := &Dir{root: root, perm: perm}
+	d.settled.L = &d.mu
 	d.removeStaleTemps(time.Now().Add(-staleAge))
 	return d, nil
 }
@@ -158,10 +174,61 @@ func (d *Dir) put(ctx context.Context, key string, r io.Reader) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := d.root.Rename(tmp, key); err != nil {
-		return err
+	return d.commit(tmp, key)
+}
+
+// commit renames tmp to key and syncs the folder, so that the rename
+// survives a crash. Concurrent Puts share the work: while one sync runs,
+// the renames that arrive wait, and the first of them then renames them
+// all and syncs once for the batch. A Put returns when a sync that began
+// after its rename has ended. If the rename fails, the temporary file is
+// the caller's to remove; if the sync fails, every Put of the batch gets
+// the error.
+func (d *Dir) commit(tmp, key string) error {
+	r := &rename{tmp: tmp, key: key}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.pending = append(d.pending, r)
+	for !r.done {
+		if d.syncing {
+			d.settled.Wait()
+			continue
+		}
+		batch := d.pending
+		d.pending, d.syncing = nil, true
+		d.mu.Unlock()
+		errs := d.commitBatch(batch)
+		d.mu.Lock()
+		for i, b := range batch {
+			b.err, b.done = errs[i], true
+		}
+		d.syncing = false
+		d.settled.Broadcast()
 	}
-	return d.syncFolder()
+	return r.err
+}
+
+// commitBatch renames the files of batch and syncs the folder once, and
+// returns the outcome of each. It does not touch batch, which others read
+// under d.mu.
+func (d *Dir) commitBatch(batch []*rename) []error {
+	errs := make([]error, len(batch))
+	renamed := 0
+	for i, r := range batch {
+		if errs[i] = d.root.Rename(r.tmp, r.key); errs[i] == nil {
+			renamed++
+		}
+	}
+	if renamed > 0 {
+		if err := d.syncFolder(); err != nil {
+			for i := range errs {
+				if errs[i] == nil {
+					errs[i] = err
+				}
+			}
+		}
+	}
+	return errs
 }
 
 // copyContext copies r to w until io.EOF, checking ctx before each chunk.
