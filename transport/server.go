@@ -671,8 +671,10 @@ func (c *conn) readRaw(pre []byte, eof bool, end time.Time) ([]byte, error) {
 			return nil, fmt.Errorf("%w: upload over the limit of %d bytes", ErrFrameTooLarge, limit)
 		}
 		if len(buf) == cap(buf) {
-			// Grow to the size the header gave, if any, else double.
-			size := min(max(2*cap(buf), n), limit+1)
+			// Grow to the size the header gave, if any, else double, but
+			// by 4 MiB at most: the old buffer is garbage until the
+			// collector runs.
+			size := min(max(cap(buf)+min(cap(buf), 4<<20), n), limit+1)
 			if err := c.reserve(size-cap(buf), end); err != nil {
 				return nil, err
 			}

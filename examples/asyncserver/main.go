@@ -39,14 +39,16 @@ func main() {
 	flag.TextVar(&protocol, "scaler-protocol", transport.Native, "protocol of the scale servers: native, or framed for one that speaks only the original framing")
 	quality := flag.Int("quality", scaler.DefaultQuality, "JPEG quality of results, 1 to 100")
 	grace := flag.Duration("shutdown-timeout", 20*time.Second, "how long requests in flight may take to finish on shutdown")
-	memory := flag.Int64("memory-mib", 1024, "memory budget in MiB: half for uploads being received, a quarter for decoding")
+	memory := flag.Int64("memory-mib", 1024, "memory budget in MiB: 3/8 for uploads being received, 1/4 for decoding, the rest for the garbage collector")
 	flag.Parse()
 	if *quality < 1 || *quality > 100 || protocol == transport.Raw || *memory < 64 {
 		fmt.Fprintln(os.Stderr, "asyncserver: --quality must be between 1 and 100, --scaler-protocol native or framed, --memory-mib at least 64")
 		os.Exit(2)
 	}
 	mem := *memory << 20
-	debug.SetMemoryLimit(mem)
+	// The garbage collector keeps the heap under 90% of the budget; the
+	// admission budgets below keep the live data well under that.
+	debug.SetMemoryLimit(mem * 9 / 10)
 
 	gl, err := net.Listen("tcp", net.JoinHostPort(*ip, strconv.Itoa(*port)))
 	if err != nil {
@@ -69,7 +71,7 @@ func main() {
 		balancer.Scalers = append(balancer.Scalers, &transport.Client{Addr: strings.TrimSpace(addr), Protocol: protocol})
 	}
 	gateway := &transport.Server{
-		Budget: &scaler.Budget{Max: mem / 2},
+		Budget: &scaler.Budget{Max: mem * 3 / 8},
 		Handler: &escala.Gateway{
 			Scaler:  &balancer,
 			Store:   dir,

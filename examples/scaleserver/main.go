@@ -30,7 +30,7 @@ func main() {
 	filterName := flag.String("filter", "catmullrom", "resampling filter: box, linear, catmullrom or lanczos3")
 	quality := flag.Int("quality", scaler.DefaultQuality, "JPEG quality of results, 1 to 100")
 	grace := flag.Duration("shutdown-timeout", 20*time.Second, "how long requests in flight may take to finish on shutdown")
-	memory := flag.Int64("memory-mib", 1024, "memory budget in MiB: half for requests being received, a quarter for decoding, an eighth for scaling")
+	memory := flag.Int64("memory-mib", 1024, "memory budget in MiB: 3/8 for requests being received, 1/4 for decoding, 1/8 for scaling, the rest for the garbage collector")
 	flag.Parse()
 
 	filter, err := scaler.ParseFilter(*filterName)
@@ -54,9 +54,11 @@ func main() {
 		os.Exit(1)
 	}
 	mem := *memory << 20
-	debug.SetMemoryLimit(mem)
+	// The garbage collector keeps the heap under 90% of the budget; the
+	// admission budgets below keep the live data well under that.
+	debug.SetMemoryLimit(mem * 9 / 10)
 	srv := &transport.Server{
-		Budget: &scaler.Budget{Max: mem / 2},
+		Budget: &scaler.Budget{Max: mem * 3 / 8},
 		Handler: &transport.ScaleHandler{
 			Scaler:  &scaler.Local{Factor: *factor, Filter: filter, Budget: &scaler.Budget{Max: mem / 8}},
 			Budget:  &scaler.Budget{Max: mem / 4},
