@@ -232,6 +232,7 @@ type kernel struct {
 	bits    uint    // fixed-point precision of the weights
 	first   []int   // first source pixel of each result pixel
 	weights []int32 // taps weights per result pixel
+	sym     []bool  // whether a result pixel's weights are symmetric
 }
 
 // kernels caches the kernels of recent sizes: a service that scales many
@@ -311,7 +312,7 @@ func newKernel(n, m int, f *Filter) *kernel {
 	if padded := (taps + 3) &^ 3; padded <= n {
 		taps = padded // the loops are unrolled by fours
 	}
-	k := &kernel{taps: taps, bits: 22, first: lows, weights: make([]int32, m*taps)}
+	k := &kernel{taps: taps, bits: 22, first: lows, weights: make([]int32, m*taps), sym: make([]bool, m)}
 	for k.bits > 8 && (maxPositive*1.01*255+0.5)*float64(int64(1)<<k.bits) >= math.MaxInt32 {
 		k.bits--
 	}
@@ -332,10 +333,38 @@ func newKernel(n, m int, f *Filter) *kernel {
 				largest = j
 			}
 		}
-		q[largest] += one - total
+		if !symmetric(w) {
+			q[largest] += one - total
+			continue
+		}
+		// Keep the weights symmetric, so that the loops may add mirrored
+		// pixels before multiplying: the remainder goes to the middle,
+		// and an odd unit of it is dropped, which no 8-bit result can
+		// show.
+		rem, mid := one-total, len(q)/2
+		if len(q)%2 == 1 {
+			q[mid] += rem
+		} else {
+			q[mid-1] += rem / 2
+			q[mid] += rem / 2
+		}
+		k.sym[i] = len(w) == taps
 	}
 	return k
 }
+
+// symmetric reports whether a window's weights mirror each other.
+func symmetric(w []float64) bool {
+	for j := range len(w) / 2 {
+		if math.Abs(w[j]-w[len(w)-1-j]) > 1e-9 {
+			return false
+		}
+	}
+	return true
+}
+
+// The loops shift by bits & 31 rather than bits: bits is at most 22, and
+// the mask tells the compiler that the shift needs no out-of-range check.
 
 // clamp8 returns v clamped to 0..255. Values out of range are rare, so
 // branches cost less here than the instructions of a branchless form.
@@ -363,15 +392,22 @@ func (k *kernel) row1(out, in []uint8) {
 		for x, f := range first {
 			p, w := (*[4]uint8)(in[f:]), (*[4]int32)(weights[4*x:])
 			acc := half + int32(p[0])*w[0] + int32(p[1])*w[1] + int32(p[2])*w[2] + int32(p[3])*w[3]
-			out[x] = clamp8(acc >> k.bits)
+			out[x] = clamp8(acc >> (k.bits & 31))
 		}
 	case 8:
 		weights := k.weights[:len(out)*8]
+		sym := k.sym[:len(out)]
 		for x, f := range first {
 			p, w := (*[8]uint8)(in[f:]), (*[8]int32)(weights[8*x:])
-			acc := half + int32(p[0])*w[0] + int32(p[1])*w[1] + int32(p[2])*w[2] + int32(p[3])*w[3] +
-				int32(p[4])*w[4] + int32(p[5])*w[5] + int32(p[6])*w[6] + int32(p[7])*w[7]
-			out[x] = clamp8(acc >> k.bits)
+			var acc int32
+			if sym[x] { // mirrored pixels share a weight
+				acc = half + (int32(p[0])+int32(p[7]))*w[0] + (int32(p[1])+int32(p[6]))*w[1] +
+					(int32(p[2])+int32(p[5]))*w[2] + (int32(p[3])+int32(p[4]))*w[3]
+			} else {
+				acc = half + int32(p[0])*w[0] + int32(p[1])*w[1] + int32(p[2])*w[2] + int32(p[3])*w[3] +
+					int32(p[4])*w[4] + int32(p[5])*w[5] + int32(p[6])*w[6] + int32(p[7])*w[7]
+			}
+			out[x] = clamp8(acc >> (k.bits & 31))
 		}
 	case 12:
 		weights := k.weights[:len(out)*12]
@@ -380,7 +416,7 @@ func (k *kernel) row1(out, in []uint8) {
 			acc := half + int32(p[0])*w[0] + int32(p[1])*w[1] + int32(p[2])*w[2] + int32(p[3])*w[3] +
 				int32(p[4])*w[4] + int32(p[5])*w[5] + int32(p[6])*w[6] + int32(p[7])*w[7] +
 				int32(p[8])*w[8] + int32(p[9])*w[9] + int32(p[10])*w[10] + int32(p[11])*w[11]
-			out[x] = clamp8(acc >> k.bits)
+			out[x] = clamp8(acc >> (k.bits & 31))
 		}
 	default:
 		taps := k.taps
@@ -390,7 +426,7 @@ func (k *kernel) row1(out, in []uint8) {
 			for j, v := range in[f:][:taps] {
 				acc += int32(v) * w[j]
 			}
-			out[x] = clamp8(acc >> k.bits)
+			out[x] = clamp8(acc >> (k.bits & 31))
 		}
 	}
 }
@@ -411,7 +447,7 @@ func (k *kernel) row4(out, in []uint8) {
 			a += int32(p[3]) * wj
 		}
 		o := out[4*x : 4*x+4 : 4*x+4]
-		o[0], o[1], o[2], o[3] = clamp8(r>>k.bits), clamp8(g>>k.bits), clamp8(b>>k.bits), clamp8(a>>k.bits)
+		o[0], o[1], o[2], o[3] = clamp8(r>>(k.bits&31)), clamp8(g>>(k.bits&31)), clamp8(b>>(k.bits&31)), clamp8(a>>(k.bits&31))
 	}
 }
 
@@ -432,8 +468,12 @@ func (k *kernel) column(out []uint8, acc []int32, tmp []uint8, stride, y int) {
 			for j, wj := range w {
 				sum += int32(row(j)[i]) * wj
 			}
-			out[i] = clamp8(sum >> k.bits)
+			out[i] = clamp8(sum >> (k.bits & 31))
 		}
+		return
+	}
+	if len(w) == 8 && k.sym[y] {
+		sym8(out, row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7), (*[8]int32)(w), half, k.bits)
 		return
 	}
 	last := len(w) - 4
@@ -446,6 +486,20 @@ func (k *kernel) column(out []uint8, acc []int32, tmp []uint8, stride, y int) {
 		add4(acc, row(j), row(j+1), row(j+2), row(j+3), (*[4]int32)(w[j:]))
 	}
 	finish4(out, acc, row(last), row(last+1), row(last+2), row(last+3), (*[4]int32)(w[last:]), half, k.bits)
+}
+
+// sym8 is column for eight rows with symmetric weights, CatmullRom
+// halving: mirrored rows are added before they are multiplied, which
+// halves the multiplications, and all eight rows are combined in one pass.
+func sym8(out []uint8, r0, r1, r2, r3, r4, r5, r6, r7 []uint8, w *[8]int32, half int32, bits uint) {
+	w0, w1, w2, w3 := w[0], w[1], w[2], w[3]
+	n := len(out)
+	r0, r1, r2, r3, r4, r5, r6, r7 = r0[:n], r1[:n], r2[:n], r3[:n], r4[:n], r5[:n], r6[:n], r7[:n]
+	for i := range out {
+		sum := half + (int32(r0[i])+int32(r7[i]))*w0 + (int32(r1[i])+int32(r6[i]))*w1 +
+			(int32(r2[i])+int32(r5[i]))*w2 + (int32(r3[i])+int32(r4[i]))*w3
+		out[i] = clamp8(sum >> (bits & 31))
+	}
 }
 
 // start4, add4 and finish4 are the steps of column: the first four rows
@@ -475,6 +529,6 @@ func finish4(out []uint8, acc []int32, r0, r1, r2, r3 []uint8, w *[4]int32, half
 	r0, r1, r2, r3 = r0[:len(out)], r1[:len(out)], r2[:len(out)], r3[:len(out)]
 	for i := range out {
 		sum := half + acc[i] + int32(r0[i])*w0 + int32(r1[i])*w1 + int32(r2[i])*w2 + int32(r3[i])*w3
-		out[i] = clamp8(sum >> bits)
+		out[i] = clamp8(sum >> (bits & 31))
 	}
 }
