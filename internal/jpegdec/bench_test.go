@@ -2,6 +2,7 @@ package jpegdec
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -62,7 +63,8 @@ func toYCbCr444(m *image.RGBA) *image.YCbCr {
 
 // BenchmarkDecodeGray compares DecodeGray (full size, and half size in the
 // DCT domain) with image/jpeg's Decode on generated 2560×1600 baseline
-// images and on the corpus photos, when there is a corpus.
+// images and on the corpus photos, when there is a corpus, one of which
+// (video-001.cmyk) is a CMYK file.
 func BenchmarkDecodeGray(b *testing.B) {
 	type input struct {
 		name string
@@ -72,7 +74,7 @@ func BenchmarkDecodeGray(b *testing.B) {
 		{"Generated-420-2560x1600", func(tb testing.TB) []byte { return encodeTest(tb, benchImage(2560, 1600), 85) }},
 		{"Generated-444-2560x1600", func(tb testing.TB) []byte { return encodeTest(tb, toYCbCr444(benchImage(2560, 1600)), 85) }},
 	}
-	for _, name := range []string{"LadyBird.jpg", "LadyBird-progressive.jpg", "the-mouse.jpg", "Storm.jpg", "Garden-350x418.jpg", "Elephants_3840x2160.jpg", "Elephants_5640x3172.jpg"} {
+	for _, name := range []string{"LadyBird.jpg", "LadyBird-progressive.jpg", "the-mouse.jpg", "Storm.jpg", "Garden-350x418.jpg", "Elephants_3840x2160.jpg", "Elephants_5640x3172.jpg", "video-001.cmyk.jpeg"} {
 		inputs = append(inputs, input{name[:len(name)-len(filepath.Ext(name))], func(tb testing.TB) []byte {
 			data, err := os.ReadFile(filepath.Join(corpusDir, name))
 			if err != nil {
@@ -125,4 +127,48 @@ func toGray(m *image.RGBA) *image.Gray {
 		}
 	}
 	return g
+}
+
+// BenchmarkSmallImages measures what decoding an image of a few hundred
+// pixels a side on several goroutines gains when the machine is idle
+// ("alone"), and what it costs when every core is busy decoding
+// ("loaded": GOMAXPROCS decodes at once, ns/op per image): "pipelined"
+// uses up to GOMAXPROCS goroutines for each image, "one" only the calling
+// one. smallImage is chosen from it, and from the same on progressive
+// files made by cjpeg.
+func BenchmarkSmallImages(b *testing.B) {
+	for _, side := range []int{256, 362, 512, 724} {
+		data := encodeTest(b, benchImage(side, side), 85)
+		for _, mode := range []string{"pipelined", "one"} {
+			setMode := func(b *testing.B) {
+				old := smallImage
+				smallImage = 0
+				if mode == "one" {
+					smallImage = 1 << 62
+				}
+				b.Cleanup(func() { smallImage = old })
+			}
+			b.Run(fmt.Sprintf("%dx%d/%s/alone", side, side, mode), func(b *testing.B) {
+				setMode(b)
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := DecodeGray(data, nil); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run(fmt.Sprintf("%dx%d/%s/loaded", side, side, mode), func(b *testing.B) {
+				setMode(b)
+				b.ReportAllocs()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if _, err := DecodeGray(data, nil); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			})
+		}
+	}
 }

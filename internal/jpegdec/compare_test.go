@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image"
+	"image/color"
 	"image/jpeg"
 	"testing"
 )
@@ -35,8 +36,10 @@ func (s diffStats) ok() bool {
 	return s.max <= 2 && s.within1*100 >= s.pixels*99
 }
 
-// lumaPlane returns the luma of an image/jpeg result: the Y plane of a
-// YCbCr image, or a Gray image's Pix, with its stride.
+// lumaPlane returns the gray of an image/jpeg result as scaler.Grayscale
+// computes it, with its stride: the Y plane of a YCbCr image, a Gray
+// image's Pix, and for CMYK and RGBA images the ITU-R 601-2 luma of the
+// colour's 8-bit RGB (color.CMYKToRGB for CMYK) in 16-bit fixed point.
 func lumaPlane(tb testing.TB, m image.Image) (pix []byte, stride int, r image.Rectangle) {
 	tb.Helper()
 	switch m := m.(type) {
@@ -44,9 +47,36 @@ func lumaPlane(tb testing.TB, m image.Image) (pix []byte, stride int, r image.Re
 		return m.Y, m.YStride, m.Rect
 	case *image.Gray:
 		return m.Pix, m.Stride, m.Rect
+	case *image.CMYK:
+		g := image.NewGray(m.Rect)
+		for y := 0; y < m.Rect.Dy(); y++ {
+			for x := 0; x < m.Rect.Dx(); x++ {
+				p := m.Pix[y*m.Stride+4*x:]
+				r, gg, b := color.CMYKToRGB(p[0], p[1], p[2], p[3])
+				g.Pix[y*g.Stride+x] = testLuma(r, gg, b)
+			}
+		}
+		return g.Pix, g.Stride, g.Rect
+	case *image.RGBA:
+		g := image.NewGray(m.Rect)
+		for y := 0; y < m.Rect.Dy(); y++ {
+			for x := 0; x < m.Rect.Dx(); x++ {
+				p := m.Pix[y*m.Stride+4*x:]
+				if p[3] != 255 {
+					tb.Fatalf("image/jpeg gave a pixel with alpha %d", p[3])
+				}
+				g.Pix[y*g.Stride+x] = testLuma(p[0], p[1], p[2])
+			}
+		}
+		return g.Pix, g.Stride, g.Rect
 	}
-	tb.Fatalf("image/jpeg gave a %T, not YCbCr or Gray", m)
+	tb.Fatalf("image/jpeg gave a %T, not YCbCr, Gray, CMYK or RGBA", m)
 	return nil, 0, image.Rectangle{}
+}
+
+// testLuma is the luma of scaler.Grayscale.
+func testLuma(r, g, b uint8) uint8 {
+	return uint8((19595*uint32(r) + 38470*uint32(g) + 7471*uint32(b) + 1<<15) >> 16)
 }
 
 // compareLuma compares got with the luma of want row by row within their

@@ -77,6 +77,18 @@ func insert(data []byte, at int, ins ...byte) []byte {
 	return append(append(append([]byte{}, data[:at]...), ins...), data[at:]...)
 }
 
+// rgbIDs returns 444-base.jpg, given as base, with component ids 'R', 'G'
+// and 'B' and no JFIF segment: an RGB file for image/jpeg.
+func rgbIDs(tb testing.TB, base []byte) []byte {
+	tb.Helper()
+	sof, sos := findSegment(tb, base, 0xc0).at, findSegment(tb, base, 0xda).at
+	return patched(base, func(b []byte) {
+		copy(b[findSegment(tb, b, 0xe0).at+4:], "JFIX") // no JFIF segment
+		b[sof+10], b[sof+13], b[sof+16] = 'R', 'G', 'B'
+		b[sos+5], b[sos+7], b[sos+9] = 'R', 'G', 'B'
+	})
+}
+
 // TestHeaders decodes files whose headers were patched: what this package
 // leaves to image/jpeg must give ErrUnsupported from DecodeGray and
 // DecodeConfig alike; malformed headers must give an error.
@@ -88,6 +100,7 @@ func TestHeaders(t *testing.T) {
 	dht := findSegment(t, base, 0xc4).at
 	psos := findSegment(t, prog, 0xda).at
 	psos2 := nthSegment(t, prog, 0xda, 1).at // the first AC scan
+	ycck := readTestFile(t, "ycck-base.jpg")
 	tests := []struct {
 		name string
 		data []byte
@@ -103,12 +116,16 @@ func TestHeaders(t *testing.T) {
 		{"chroma taller than luma", patched(readTestFile(t, "422-base.jpg"), func(b []byte) {
 			b[findSegment(t, b, 0xc0).at+14] = 0x12
 		}), ErrUnsupported},
-		{"RGB component ids", patched(base, func(b []byte) {
-			copy(b[findSegment(t, b, 0xe0).at+4:], "JFIX") // no JFIF segment
-			b[sof+10], b[sof+13], b[sof+16] = 'R', 'G', 'B'
-			b[sos+5], b[sos+7], b[sos+9] = 'R', 'G', 'B'
+		{"RGB component ids", rgbIDs(t, base), nil},
+		{"Adobe transform 2, 3 components", patched(readTestFile(t, "adobe-ycc.jpg"), func(b []byte) { b[2+15] = 2 }), nil},
+		{"4 components, no Adobe segment", patched(ycck, func(b []byte) {
+			copy(b[findSegment(t, b, 0xee).at+4:], "Adobx")
 		}), ErrUnsupported},
-		{"Adobe transform 2", patched(readTestFile(t, "adobe-ycc.jpg"), func(b []byte) { b[2+15] = 2 }), ErrUnsupported},
+		{"4 components, sampling 3 and 2", patched(ycck, func(b []byte) {
+			s := findSegment(t, b, 0xc0).at
+			b[s+11], b[s+14] = 0x33, 0x22
+		}), ErrUnsupported},
+
 		{"hierarchical DHP", insert(base, 2, 0xff, 0xde, 0, 2), ErrUnsupported},
 		{"zero width", patched(base, func(b []byte) { b[sof+7], b[sof+8] = 0, 0 }), errFormat},
 		{"no components", patched(base, func(b []byte) { b[sof+9] = 0 }), errFormat},

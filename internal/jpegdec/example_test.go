@@ -30,7 +30,7 @@ func gray(data []byte, opts *jpegdec.Options) (*image.Gray, error) {
 }
 
 func ExampleDecodeGray() {
-	for _, name := range []string{"420-prog.jpg", "unsupported-cmyk.jpg"} {
+	for _, name := range []string{"420-prog.jpg", "cmyk-prog.jpg"} {
 		data, err := os.ReadFile("testdata/" + name)
 		if err != nil {
 			log.Fatal(err)
@@ -52,6 +52,6 @@ func ExampleDecodeGray() {
 	// Output:
 	// 420-prog.jpg: 67x45, 3 components, progressive true, unsupported false
 	// (67,45) (34,23)
-	// unsupported-cmyk.jpg: 67x45, 4 components, progressive false, unsupported true
-	// (67,45) (67,45)
+	// cmyk-prog.jpg: 67x45, 4 components, progressive true, unsupported false
+	// (67,45) (34,23)
 }

@@ -9,17 +9,18 @@ import (
 
 // ErrUnsupported means the file uses something this decoder leaves to
 // image/jpeg: arithmetic coding, lossless or hierarchical JPEG, 12-bit
-// samples, a number of components other than 1 and 3 (CMYK, YCCK), RGB
-// components (an Adobe transform it cannot express as luma), a height given
-// by a DNL marker, or a luma component sampled more coarsely than another
-// component. The caller falls back to image/jpeg. It is returned from the
-// header alone, before any pixel work.
+// samples, 2 components, 4 components without an Adobe APP14 segment, a
+// height given by a DNL marker, a luma component sampled more coarsely than
+// another component of a YCbCr file, or sampling factors of an RGB, CMYK or
+// YCCK file that do not divide the largest ones. The caller falls back to
+// image/jpeg. It is returned from the header alone, before any pixel work.
 var ErrUnsupported = errors.New("jpegdec: unsupported JPEG")
 
 // ErrTooLarge means the image has more pixels than [Options.MaxPixels], or
-// that its 8×8 blocks hold more than 4×MaxPixels samples (which only an
-// image a pixel or two wide or high can do without the first); it is
-// returned before any pixel memory is allocated.
+// that the 8×8 blocks of a component that is decoded hold more than
+// 4×MaxPixels samples (which only an image a pixel or two wide or high can
+// do without the first); it is returned before any pixel memory is
+// allocated.
 var ErrTooLarge = errors.New("jpegdec: image too large")
 
 // Options are the settings of [DecodeGray]. A nil *Options means the zero
@@ -28,8 +29,10 @@ type Options struct {
 	// MaxPixels is the largest width×height that is decoded; a larger image
 	// gives ErrTooLarge (see there). 0 means no limit. With a limit, what
 	// DecodeGray allocates stays under 10 bytes per pixel of MaxPixels plus
-	// 20 MiB: the image, and for a progressive file about 2 bytes per pixel
-	// of coefficients (more only for images a few pixels wide or high).
+	// 20 MiB: the image, and for a progressive file about 2 bytes of
+	// coefficients per pixel and per component decoded (one for gray and
+	// YCbCr, up to four for CMYK), more only for images a few pixels wide
+	// or high.
 	MaxPixels int64
 
 	// Scale is 1 (0 means 1), 2, 4 or 8: the image is decoded at 1/Scale of
@@ -43,18 +46,19 @@ type Options struct {
 type Config struct {
 	// Width and Height are the image's size in pixels.
 	Width, Height int
-	// Components is the number of colour components: 1 for gray, 3 for
-	// YCbCr (or RGB), 4 for CMYK or YCCK.
+	// Components is the number of colour components the frame header
+	// gives: 1 for gray, 3 for YCbCr or RGB, 4 for CMYK or YCCK.
 	Components int
 	// Progressive reports a progressive (SOF2) file.
 	Progressive bool
 }
 
-// DecodeGray decodes the luma of the JPEG in data: the Y component of a
-// YCbCr file, or the only component of a grayscale one, as an *image.Gray of
-// the image's size, or of ceil(width/Scale)×ceil(height/Scale) with
-// opts.Scale; a nil opts means the zero Options. The result's Pix is new
-// memory that shares nothing with data, and data is only read.
+// DecodeGray decodes the JPEG in data to gray: the Y component of a YCbCr
+// file, the only component of a grayscale one, or the luma of the colours of
+// an RGB, CMYK or YCCK one (see the package doc), as an *image.Gray of the
+// image's size, or of ceil(width/Scale)×ceil(height/Scale) with opts.Scale;
+// a nil opts means the zero Options. The result's Pix is new memory that
+// shares nothing with data, and data is only read.
 //
 // Corrupt files give an error, never a panic. Truncated ones give an error
 // that wraps io.ErrUnexpectedEOF, and so does a scan whose entropy-coded
@@ -62,8 +66,9 @@ type Config struct {
 // leaves to image/jpeg give ErrUnsupported, and images larger than
 // opts.MaxPixels ErrTooLarge; both before any pixel memory is allocated.
 //
-// DecodeGray may use up to GOMAXPROCS goroutines, and returns only after all
-// of them have ended. It is safe to call concurrently.
+// DecodeGray may use up to GOMAXPROCS goroutines for images of 512×512
+// pixels or more, and returns only after all of them have ended. It is safe
+// to call concurrently.
 func DecodeGray(data []byte, opts *Options) (*image.Gray, error) {
 	var o Options
 	if opts != nil {

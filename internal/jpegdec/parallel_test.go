@@ -8,13 +8,14 @@ import (
 	"time"
 )
 
-// smallBatches makes the sequential decoder work in jobs of a few blocks, so
-// that small images take the parallel paths, until the test ends.
+// smallBatches makes the sequential decoder work in jobs of a few blocks,
+// and small images use every goroutine, so that they take the parallel
+// paths, until the test ends.
 func smallBatches(tb testing.TB) {
 	tb.Helper()
-	old := batchBlocks
-	batchBlocks = 4
-	tb.Cleanup(func() { batchBlocks = old })
+	oldBatch, oldSmall := batchBlocks, smallImage
+	batchBlocks, smallImage = 4, 0
+	tb.Cleanup(func() { batchBlocks, smallImage = oldBatch, oldSmall })
 }
 
 // withProcs sets GOMAXPROCS to n until the test ends.
@@ -34,7 +35,8 @@ func TestParallelPaths(t *testing.T) {
 		{"generated-gray", encodeTest(t, toGray(benchImage(203, 157)), 80)},
 	}
 	for _, name := range []string{"gray-base-rst1row.jpg", "seq-chroma-first.jpg", "444-base-rst4.jpg",
-		"seq-noninterleaved.jpg", "420-prog.jpg", "prog-script-444-rst2.jpg", "y22c12-prog-rst4.jpg"} {
+		"seq-noninterleaved.jpg", "420-prog.jpg", "prog-script-444-rst2.jpg", "y22c12-prog-rst4.jpg",
+		"rgb-base.jpg", "rgb-420-noninterleaved.jpg", "rgb-422-prog.jpg", "cmyk-22-base.jpg", "cmyk-22-prog-rst4.jpg", "ycck-prog-rst2.jpg"} {
 		inputs = append(inputs, testFile{name, readTestFile(t, name)})
 	}
 	want := map[string][]byte{}

@@ -8,8 +8,10 @@ import (
 
 // A slot is one block of an MCU, in the order the blocks are coded.
 type slot struct {
-	luma   bool
-	dx, dy int // the place of a luma block among the luma blocks of its MCU
+	plane  int // the index in d.planes, or -1 for a block that is not decoded
+	dx, dy int // the block's place among its component's blocks in the MCU
+	hb, vb int // the component's blocks in an MCU: 1, 1 in a scan of one component
+	bw, bh int // the blocks that hold the component's samples
 	c      int // the scan component, for the DC prediction
 	dc, ac *huffTable
 }
@@ -19,26 +21,50 @@ func (d *decoder) slots(sc *scanHeader) []slot {
 	var s []slot
 	for i := 0; i < sc.n; i++ {
 		c := d.comps[sc.comps[i].ci]
-		h, v := c.h, c.v
+		sl := slot{plane: sc.comps[i].plane, hb: c.h, vb: c.v, c: i, dc: sc.comps[i].dc, ac: sc.comps[i].ac}
 		if sc.n == 1 {
-			h, v = 1, 1
+			sl.hb, sl.vb = 1, 1
 		}
-		for y := 0; y < v; y++ {
-			for x := 0; x < h; x++ {
-				s = append(s, slot{luma: sc.comps[i].ci == 0, dx: x, dy: y, c: i, dc: sc.comps[i].dc, ac: sc.comps[i].ac})
+		if sl.plane >= 0 {
+			sl.bw, sl.bh = d.planes[sl.plane].bw, d.planes[sl.plane].bh
+		}
+		for y := 0; y < sl.vb; y++ {
+			for x := 0; x < sl.hb; x++ {
+				sl.dx, sl.dy = x, y
+				s = append(s, sl)
 			}
 		}
 	}
 	return s
 }
 
+// A scanPlane is a plane that a scan decodes, with its rows of blocks in
+// each MCU row of the scan.
+type scanPlane struct {
+	p, vb int
+}
+
+// scanPlanes lists the planes that a scan decodes.
+func (d *decoder) scanPlanes(sc *scanHeader) []scanPlane {
+	var sp []scanPlane
+	for _, c := range sc.comps[:sc.n] {
+		if c.plane < 0 {
+			continue
+		}
+		vb := 1
+		if sc.n > 1 {
+			vb = d.comps[c.ci].v
+		}
+		sp = append(sp, scanPlane{c.plane, vb})
+	}
+	return sp
+}
+
 // A seqDecoder entropy-decodes the MCUs of a sequential scan.
 type seqDecoder struct {
-	d       *decoder
 	br      bitReader
 	slots   []slot
 	mcusX   int
-	hy, vy  int // luma blocks per MCU
 	ri      int // restart interval in MCUs, 0 for none
 	todo    int // MCUs left in this restart interval
 	pred    [4]int32
@@ -47,18 +73,17 @@ type seqDecoder struct {
 
 // newSeqDecoder starts decoding a sequential scan at data[pos:].
 func (d *decoder) newSeqDecoder(sc *scanHeader, pos int) *seqDecoder {
-	mcusX, _, hy, vy := d.geometry(sc)
-	s := &seqDecoder{d: d, slots: d.slots(sc), mcusX: mcusX, hy: hy, vy: vy, ri: d.restartInterval, todo: d.restartInterval}
+	mcusX, _, _ := d.geometry(sc)
+	s := &seqDecoder{slots: d.slots(sc), mcusX: mcusX, ri: d.restartInterval, todo: d.restartInterval}
 	s.br = bitReader{data: d.data, pos: pos}
 	return s
 }
 
-// decodeRows decodes the MCU rows r0 to r1-1 into coef and last, which hold
-// their luma blocks in rows of d.bwImg blocks. Blocks outside the image are
-// decoded and dropped.
-func (s *seqDecoder) decodeRows(coef []int16, last []uint8, r0, r1 int) error {
-	d := s.d
-	stride := d.bwImg
+// decodeRows decodes the MCU rows r0 to r1-1 into buf, which holds the
+// blocks of each plane of the scan in rows of its width. Blocks outside a
+// component's samples are decoded and dropped, and so are those of
+// components that are not decoded.
+func (s *seqDecoder) decodeRows(buf *coefBuf, r0, r1 int) error {
 	for my := r0; my < r1; my++ {
 		for mx := 0; mx < s.mcusX; mx++ {
 			if s.ri > 0 {
@@ -73,14 +98,14 @@ func (s *seqDecoder) decodeRows(coef []int16, last []uint8, r0, r1 int) error {
 			}
 			for i := range s.slots {
 				sl := &s.slots[i]
-				if !sl.luma {
+				if sl.plane < 0 {
 					if err := s.br.skipBlock(sl.dc, sl.ac); err != nil {
 						return err
 					}
 					continue
 				}
-				bx, by := mx*s.hy+sl.dx, my*s.vy+sl.dy
-				if bx >= d.bwImg || by >= d.bhImg {
+				bx, by := mx*sl.hb+sl.dx, my*sl.vb+sl.dy
+				if bx >= sl.bw || by >= sl.bh {
 					l, err := s.br.decodeBlock(&s.scratch, sl.dc, sl.ac, &s.pred[sl.c&3])
 					if err != nil {
 						return err
@@ -88,22 +113,24 @@ func (s *seqDecoder) decodeRows(coef []int16, last []uint8, r0, r1 int) error {
 					clearBlock(&s.scratch, l)
 					continue
 				}
-				bi := (by-r0*s.vy)*stride + bx
-				l, err := s.br.decodeBlock((*[64]int16)(coef[bi*64:]), sl.dc, sl.ac, &s.pred[sl.c&3])
+				bi := (by-r0*sl.vb)*sl.bw + bx
+				l, err := s.br.decodeBlock((*[64]int16)(buf.coef[sl.plane&3][bi*64:]), sl.dc, sl.ac, &s.pred[sl.c&3])
 				if err != nil {
 					return err
 				}
-				last[bi] = uint8(l)
+				buf.last[sl.plane&3][bi] = uint8(l)
 			}
 		}
 	}
 	return s.br.overrun()
 }
 
-// A coefBuf holds the luma coefficients of some MCU rows.
+// A coefBuf holds the coefficients of some MCU rows of a scan, for each
+// plane that it decodes, and a row of replicated samples for each plane.
 type coefBuf struct {
-	coef []int16
-	last []uint8
+	coef [4][]int16
+	last [4][]uint8
+	rows []byte
 }
 
 // A rowJob is a run of decoded MCU rows waiting for the inverse DCT.
@@ -112,7 +139,7 @@ type rowJob struct {
 	r0, r1 int
 }
 
-// batchBlocks is about how many luma blocks a job holds: 64 KiB of
+// batchBlocks is about how many blocks a job holds: 64 KiB of
 // coefficients. Tests lower it to take the parallel paths on small images.
 var batchBlocks = 512
 
@@ -121,37 +148,104 @@ var batchBlocks = 512
 // pixels wide, the scan is decoded with one buffer on one goroutine.
 const bufferBudget = 16 << 20
 
-// sequentialScan decodes a sequential scan with luma. The calling goroutine
+// A seqScan is what the goroutines decoding a sequential scan share.
+type seqScan struct {
+	d       *decoder
+	sc      *scanHeader
+	planes  []scanPlane
+	batch   int  // MCU rows in a job
+	rows    int  // MCU rows of image blocks in a buffer
+	convert bool // the scan has every plane of a colour file: convert the rows it decodes
+	src     []sampleRows
+}
+
+// newSeqScan plans the decoding of a sequential scan.
+func (d *decoder) newSeqScan(sc *scanHeader) *seqScan {
+	q := &seqScan{d: d, sc: sc, planes: d.scanPlanes(sc)}
+	rowBlocks := 0 // blocks of an MCU row that are kept
+	for _, sp := range q.planes {
+		rowBlocks += d.planes[sp.p].bw * sp.vb
+	}
+	q.batch = max(1, batchBlocks/rowBlocks)
+	q.convert = d.model != modelLuma && len(q.planes) == len(d.planes)
+	if q.convert {
+		q.src = make([]sampleRows, len(d.planes))
+		for i, p := range d.planes {
+			q.src[i] = sampleRows{pix: p.pix, stride: p.stride}
+		}
+	}
+	return q
+}
+
+// bufBytes is the size of a buffer for runs of up to rows MCU rows.
+func (q *seqScan) bufBytes(rows int) int {
+	n := 0
+	for _, sp := range q.planes {
+		p := &q.d.planes[sp.p]
+		n += min(rows*sp.vb, p.bh) * p.bw * 129
+	}
+	return n
+}
+
+// newBuf allocates a buffer for runs of up to rows MCU rows.
+func (q *seqScan) newBuf(rows int) *coefBuf {
+	b := &coefBuf{}
+	for _, sp := range q.planes {
+		p := &q.d.planes[sp.p]
+		n := min(rows*sp.vb, p.bh) * p.bw
+		b.coef[sp.p&3], b.last[sp.p&3] = make([]int16, n*64), make([]uint8, n)
+	}
+	if q.convert {
+		b.rows = make([]byte, len(q.d.planes)*q.d.img.Rect.Dx())
+	}
+	return b
+}
+
+// transform runs the inverse DCT of the MCU rows r0 to r1-1 held in buf,
+// zeroing the coefficients after, and converts the rows of pixels they
+// make when the scan has every plane.
+func (q *seqScan) transform(buf *coefBuf, r0, r1 int) {
+	d := q.d
+	for _, sp := range q.planes {
+		p := &d.planes[sp.p]
+		by0 := r0 * sp.vb
+		t := d.target(sp.p)
+		d.transformRows(&t, buf.coef[sp.p&3], buf.last[sp.p&3], p.bw, by0, min(r1*sp.vb, p.bh)-by0, true)
+	}
+	if q.convert {
+		_, _, rowsPer := d.geometry(q.sc)
+		bs := 8 / d.scale
+		d.convertRows(q.src, r0*rowsPer*bs, min(r1*rowsPer*bs, d.img.Rect.Dy()), buf.rows)
+	}
+}
+
+// sequentialScan decodes a sequential scan. The calling goroutine
 // entropy-decodes MCU rows into a few buffers while other goroutines run
 // the inverse DCT of the finished ones; when every buffer is busy it runs
 // one itself. A scan whose restart intervals fall on MCU rows is decoded
 // interval by interval in parallel instead.
 func (d *decoder) sequentialScan(sc *scanHeader) error {
-	_, mcusY, _, vy := d.geometry(sc)
-	rowBlocks := d.bwImg * vy // the luma blocks of an MCU row in the image
-	batch := max(1, batchBlocks/rowBlocks)
+	_, mcusY, _ := d.geometry(sc)
+	q := d.newSeqScan(sc)
+	batch := q.batch
+	if q.convert {
+		d.converted = true
+	}
 	if d.procs > 1 && d.restartInterval > 0 && mcusY >= 4*batch {
-		if done, err := d.sequentialRestarts(sc, batch); done {
+		if done, err := d.sequentialRestarts(q); done {
 			return err
 		}
 	}
 	s := d.newSeqDecoder(sc, d.pos)
-	bufBlocks := min(batch*vy, d.bhImg) * d.bwImg
-	newBuf := func() *coefBuf {
-		return &coefBuf{coef: make([]int16, bufBlocks*64), last: make([]uint8, bufBlocks)}
-	}
-	run := func(j rowJob) {
-		d.transformRows(j.buf.coef, j.buf.last, d.bwImg, j.r0*vy, (j.r1-j.r0)*vy, true)
-	}
-	nbuf := min(2*d.procs, mcusY/batch, bufferBudget/(bufBlocks*129))
+	nbuf := min(2*d.procs, mcusY/batch, bufferBudget/q.bufBytes(batch))
 	if nbuf < 3 {
-		buf := newBuf()
+		buf := q.newBuf(batch)
 		for r0 := 0; r0 < mcusY; r0 += batch {
 			r1 := min(r0+batch, mcusY)
-			if err := s.decodeRows(buf.coef, buf.last, r0, r1); err != nil {
+			if err := s.decodeRows(buf, r0, r1); err != nil {
 				return err
 			}
-			run(rowJob{buf, r0, r1})
+			q.transform(buf, r0, r1)
 		}
 		d.pos = s.br.pos
 		return nil
@@ -161,13 +255,13 @@ func (d *decoder) sequentialScan(sc *scanHeader) error {
 	jobs := make(chan rowJob, nbuf)
 	free := make(chan *coefBuf, nbuf)
 	for i := 0; i < nbuf; i++ {
-		free <- newBuf()
+		free <- q.newBuf(batch)
 	}
 	var g errgroup.Group
 	for i := 0; i < workers; i++ {
 		g.Go(func() error {
 			for j := range jobs {
-				run(j)
+				q.transform(j.buf, j.r0, j.r1)
 				free <- j.buf
 			}
 			return nil
@@ -183,18 +277,18 @@ func (d *decoder) sequentialScan(sc *scanHeader) error {
 			select {
 			case buf = <-free:
 			case j := <-jobs:
-				run(j)
+				q.transform(j.buf, j.r0, j.r1)
 				buf = j.buf
 			}
 		}
 		r1 := min(r0+batch, mcusY)
-		if err = s.decodeRows(buf.coef, buf.last, r0, r1); err == nil {
+		if err = s.decodeRows(buf, r0, r1); err == nil {
 			jobs <- rowJob{buf, r0, r1}
 		}
 	}
 	close(jobs)
 	for j := range jobs {
-		run(j)
+		q.transform(j.buf, j.r0, j.r1)
 	}
 	g.Wait() // the workers return no error
 	if err != nil {
@@ -209,21 +303,20 @@ func (d *decoder) sequentialScan(sc *scanHeader) error {
 // own restart marker. It returns done false, having done nothing, when the
 // scan does not fit: then the markers are not where they should be and the
 // caller decodes the scan in order, which finds what is wrong.
-func (d *decoder) sequentialRestarts(sc *scanHeader, batch int) (bool, error) {
-	mcusX, mcusY, _, vy := d.geometry(sc)
+func (d *decoder) sequentialRestarts(q *seqScan) (bool, error) {
+	mcusX, mcusY, _ := d.geometry(q.sc)
 	ri := d.restartInterval
 	// Runs of about batch MCU rows that start at the start of an interval.
 	var runs [][2]int
 	longest, r0 := 0, 0
 	for r := 1; r <= mcusY; r++ {
-		if r == mcusY || r-r0 >= batch && r*mcusX%ri == 0 {
+		if r == mcusY || r-r0 >= q.batch && r*mcusX%ri == 0 {
 			runs = append(runs, [2]int{r0, r})
 			longest = max(longest, r-r0)
 			r0 = r
 		}
 	}
-	bufBlocks := min(longest*vy, d.bhImg) * d.bwImg
-	if len(runs) < 2*d.procs || d.procs*bufBlocks*129 > bufferBudget {
+	if len(runs) < 2*d.procs || d.procs*q.bufBytes(longest) > bufferBudget {
 		return false, nil
 	}
 	// Where each restart interval's data starts, and where the scan ends.
@@ -252,8 +345,8 @@ func (d *decoder) sequentialRestarts(sc *scanHeader, batch int) (bool, error) {
 	var next atomic.Int64
 	var failed atomic.Bool
 	err := parallel(d.procs, func() error {
-		s := d.newSeqDecoder(sc, 0)
-		coef, last := make([]int16, bufBlocks*64), make([]uint8, bufBlocks)
+		s := d.newSeqDecoder(q.sc, 0)
+		buf := q.newBuf(longest)
 		for !failed.Load() {
 			i := int(next.Add(1) - 1)
 			if i >= len(runs) {
@@ -262,11 +355,11 @@ func (d *decoder) sequentialRestarts(sc *scanHeader, batch int) (bool, error) {
 			r0, r1 := runs[i][0], runs[i][1]
 			s.br.reset(starts[r0*mcusX/ri])
 			s.pred, s.todo = [4]int32{}, ri
-			if err := s.decodeRows(coef, last, r0, r1); err != nil {
+			if err := s.decodeRows(buf, r0, r1); err != nil {
 				failed.Store(true)
 				return err
 			}
-			d.transformRows(coef, last, d.bwImg, r0*vy, (r1-r0)*vy, true)
+			q.transform(buf, r0, r1)
 		}
 		return nil
 	})

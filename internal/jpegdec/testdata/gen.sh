@@ -1,8 +1,9 @@
 #!/bin/sh
 # Regenerates the JPEG files of this folder; see README.md. It needs
-# ImageMagick 6 (convert), libjpeg-turbo's cjpeg and wrjpgcom (Debian
-# libjpeg-turbo-progs 2.1.5) and exiftool (libimage-exiftool-perl). The
-# outputs depend on those versions; the tests only need the committed files.
+# ImageMagick 6 (convert), libjpeg-turbo's cjpeg, djpeg, jpegtran and
+# wrjpgcom (Debian libjpeg-turbo-progs 2.1.5) and exiftool
+# (libimage-exiftool-perl). The outputs depend on those versions; the tests
+# only need the committed files.
 set -eu
 cd "$(dirname "$0")"
 tmp=$(mktemp -d)
@@ -86,15 +87,51 @@ cjpeg -quality 85 -sample 2x2 -outfile "$tmp/a.jpg" "$tmp/src.ppm"
 	tail -c +3 "$tmp/a.jpg"
 } >adobe-ycc.jpg
 
+# RGB, CMYK and YCCK files, whose gray is computed from every component.
+# cjpeg -rgb writes RGB components with an Adobe segment, transform 0.
+cjpeg -quality 85 -rgb -outfile rgb-base.jpg "$tmp/src.ppm"
+cjpeg -quality 85 -rgb -progressive -restart 4B -outfile rgb-prog-rst4.jpg "$tmp/src.ppm"
+cjpeg -quality 85 -rgb -sample 2x1 -progressive -outfile rgb-422-prog.jpg "$tmp/src.ppm"
+cjpeg -quality 90 -rgb -sample 2x2 -outfile 17x9-rgb-420.jpg "$tmp/17x9.ppm"
+cjpeg -quality 85 -rgb -sample 2x2 -scans "$tmp/seq3.txt" -outfile rgb-420-noninterleaved.jpg "$tmp/src.ppm"
+# ImageMagick writes a CMYK image as YCCK (Adobe transform 2), by default
+# with luma and black sampled 2x2. jpegtran keeps the colour space and the
+# Adobe segment when it makes a file progressive or adds restart markers.
+convert "$tmp/src.ppm" -colorspace CMYK -quality 85 ycck-base.jpg
+jpegtran -progressive -restart 2B -outfile ycck-prog-rst2.jpg ycck-base.jpg
+convert "$tmp/1x1.ppm" -colorspace CMYK -quality 90 1x1-ycck.jpg
+# Adobe CMYK (transform 0) files: the same files with the transform byte of
+# their Adobe segment set to 0, so that their samples are taken for
+# inverted C, M, Y and K (whatever they hold, any samples make a valid
+# CMYK file).
+adobe0() { # adobe0 IN OUT
+	off=$(grep -obUa Adobe "$1" | head -n 1 | cut -d: -f1)
+	{
+		head -c $((off + 11)) "$1"
+		printf '\000'
+		tail -c +$((off + 13)) "$1"
+	} >"$2"
+}
+convert "$tmp/src.ppm" -colorspace CMYK -quality 85 -sampling-factor 1x1 "$tmp/ycck11.jpg"
+adobe0 "$tmp/ycck11.jpg" cmyk-base.jpg
+jpegtran -progressive -outfile cmyk-prog.jpg cmyk-base.jpg
+adobe0 ycck-base.jpg cmyk-22-base.jpg
+jpegtran -progressive -restart 4B -outfile cmyk-22-prog-rst4.jpg cmyk-22-base.jpg
+convert "$tmp/17x9.ppm" -colorspace CMYK -quality 85 "$tmp/17x9-ycck.jpg"
+adobe0 "$tmp/17x9-ycck.jpg" 17x9-cmyk-22.jpg
+jpegtran -progressive -restart 1B -outfile 17x9-cmyk-22-prog-rst1.jpg 17x9-cmyk-22.jpg
+
 # Files DecodeGray leaves to image/jpeg (ErrUnsupported).
-cjpeg -quality 85 -rgb -outfile unsupported-adobe-rgb.jpg "$tmp/src.ppm"
 cjpeg -quality 85 -arithmetic -outfile unsupported-arithmetic.jpg "$tmp/src.ppm"
 cjpeg -quality 85 -arithmetic -progressive -outfile unsupported-arithmetic-prog.jpg "$tmp/src.ppm"
-convert "$tmp/src.ppm" -colorspace CMYK -quality 85 unsupported-cmyk.jpg
 
-# The luma of each file as libjpeg decodes it with its accurate integer
-# IDCT, as the SHA-256 of a binary PGM.
+# The gray of each file as libjpeg decodes it with its accurate integer
+# IDCT, as the SHA-256 of a binary PGM: the luma of YCbCr files, and the
+# luma of RGB ones with the same weights as image/color's (libjpeg-turbo's
+# rgb_gray_convert), their subsampled components replicated (-nosmooth).
+# djpeg cannot make gray from CMYK or YCCK: the tests compare those with
+# image/jpeg only.
 for f in *.jpg; do
-	case $f in unsupported-*) continue ;; esac
-	printf '%s  %s\n' "$(djpeg -grayscale -dct int -pnm "$f" | sha256sum | cut -d' ' -f1)" "$f"
+	case $f in unsupported-* | cmyk-* | ycck-* | *-cmyk-* | *-ycck.jpg) continue ;; esac
+	printf '%s  %s\n' "$(djpeg -grayscale -dct int -nosmooth -pnm "$f" | sha256sum | cut -d' ' -f1)" "$f"
 done >djpeg-gray.sha256
