@@ -1,5 +1,7 @@
 package jpegdec
 
+import "github.com/escala-img/escala/internal/jpegtab"
+
 // Errors of the entropy decoders.
 var (
 	errBadCode  = formatError("bad Huffman code")
@@ -69,7 +71,7 @@ func (br *bitReader) decodeBlock(c *[64]int16, dc, ac *huffTable, pred *int32) (
 			if k > 63 {
 				return 0, errBadIndex
 			}
-			c[unzig[k&63]&63] = int16(e >> 16)
+			c[jpegtab.Zigzag[k&63]&63] = int16(e >> 16)
 			bits <<= fl & 63
 			n -= fl
 			last = k
@@ -96,7 +98,7 @@ func (br *bitReader) decodeBlock(c *[64]int16, dc, ac *huffTable, pred *int32) (
 		if k > 63 {
 			return 0, errBadIndex
 		}
-		c[unzig[k&63]&63] = int16(valueBits(bits, s))
+		c[jpegtab.Zigzag[k&63]&63] = int16(valueBits(bits, s))
 		bits <<= s & 63
 		n -= s
 		last = k

@@ -3,6 +3,8 @@ package jpegdec
 import (
 	"image"
 	"runtime"
+
+	"github.com/escala-img/escala/internal/jpegtab"
 )
 
 // A component is one colour component of the frame (T.81 B.2.2).
@@ -314,7 +316,7 @@ func (d *decoder) parseDQT(p []byte) error {
 		}
 		t := &d.quant[tq]
 		for k := 0; k < 64; k++ {
-			z := unzig[k]
+			z := jpegtab.Zigzag[k]
 			if pq == 0 {
 				t[z] = uint16(p[1+k])
 			} else {

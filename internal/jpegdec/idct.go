@@ -1,27 +1,17 @@
 package jpegdec
 
-import "encoding/binary"
+import (
+	"encoding/binary"
 
-// unzig maps the zigzag index of a coefficient (its order in the file) to
-// its natural index, row*8+column, where the row is the vertical frequency
-// (T.81 figure A.6).
-var unzig = [64]uint8{
-	0, 1, 8, 16, 9, 2, 3, 10,
-	17, 24, 32, 25, 18, 11, 4, 5,
-	12, 19, 26, 33, 40, 48, 41, 34,
-	27, 20, 13, 6, 7, 14, 21, 28,
-	35, 42, 49, 56, 57, 50, 43, 36,
-	29, 22, 15, 23, 30, 37, 44, 51,
-	58, 59, 52, 45, 38, 31, 39, 46,
-	53, 60, 61, 54, 47, 55, 62, 63,
-}
+	"github.com/escala-img/escala/internal/jpegtab"
+)
 
 // extent[k] is the largest row (high nibble) and the largest column (low
 // nibble) among the coefficients of zigzag index 0 to k: the part of a block
 // whose last coded coefficient is k that can be nonzero.
 var extent = func() (e [64]uint8) {
 	var rows, cols uint8
-	for k, z := range unzig {
+	for k, z := range jpegtab.Zigzag {
 		rows, cols = max(rows, z/8), max(cols, z%8)
 		e[k] = rows<<4 | cols
 	}
@@ -410,6 +400,6 @@ func clearBlock(c *[64]int16, last int) {
 		return
 	}
 	for k := 0; k <= last; k++ {
-		c[unzig[k&63]&63] = 0
+		c[jpegtab.Zigzag[k&63]&63] = 0
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/escala-img/escala/internal/jpegtab"
 )
 
 // refIDCT is the inverse DCT of T.81 A.3.3 in float64, of coefficients c in
@@ -45,8 +47,8 @@ func randomBlock(r *rand.Rand, last int) (*[64]int16, int) {
 	hi := 0
 	for k := 1; k <= last; k++ {
 		if r.IntN(3) == 0 {
-			c[unzig[k]] = int16(r.IntN(41) - 20)
-			if c[unzig[k]] != 0 {
+			c[jpegtab.Zigzag[k]] = int16(r.IntN(41) - 20)
+			if c[jpegtab.Zigzag[k]] != 0 {
 				hi = k
 			}
 		}
@@ -186,7 +188,7 @@ func TestReducedIDCT(t *testing.T) {
 				q := randomQuant(r)
 				last := 0
 				for k := 1; k < 64; k++ {
-					z := int(unzig[k])
+					z := int(jpegtab.Zigzag[k])
 					if z/8 >= tc.n || z%8 >= tc.n {
 						c[z] = 0
 					} else if c[z] != 0 {

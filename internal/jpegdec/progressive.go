@@ -5,6 +5,8 @@ import (
 	"math/bits"
 	"sync"
 	"sync/atomic"
+
+	"github.com/escala-img/escala/internal/jpegtab"
 )
 
 // A progScan is a scan of a progressive file that is decoded, and the
@@ -653,10 +655,10 @@ func (d *decoder) transformZigzag(p *plane, t *target, r0, r1 int) {
 				w = (mag ^ neg*0xffff) + neg
 				keep = 0
 				k := g * 4
-				c[unzig[k&63]&63] = int16(w)
-				c[unzig[(k+1)&63]&63] = int16(w >> 16)
-				c[unzig[(k+2)&63]&63] = int16(w >> 32)
-				c[unzig[(k+3)&63]&63] = int16(w >> 48)
+				c[jpegtab.Zigzag[k&63]&63] = int16(w)
+				c[jpegtab.Zigzag[(k+1)&63]&63] = int16(w >> 16)
+				c[jpegtab.Zigzag[(k+2)&63]&63] = int16(w >> 32)
+				c[jpegtab.Zigzag[(k+3)&63]&63] = int16(w >> 48)
 			}
 			d.transformBlock(t, &c, last, bx, by)
 			clearBlock(&c, last|3)

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/escala-img/escala/internal/jpegtab"
 )
 
 // maxSide is the largest width or height a baseline JPEG can hold.
@@ -217,7 +219,7 @@ func (e *encoder) appendHeader(dst []byte) []byte {
 		0, 0, // no thumbnail
 		0xff, 0xdb, 0, 67, 0, // DQT, 8-bit table 0
 	)
-	for _, n := range zigzag {
+	for _, n := range jpegtab.Zigzag {
 		dst = append(dst, e.quant[n])
 	}
 	dst = append(dst,

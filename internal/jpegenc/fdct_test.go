@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/escala-img/escala/internal/jpegtab"
 )
 
 // refDCT returns the T.81 A.3.3 forward DCT of the 8×8 samples p (row
@@ -77,7 +79,7 @@ func TestFDCTAccuracy(t *testing.T) {
 	)
 	tab := quantTable(100)
 	qt := newQuantizer(&tab)
-	for k, n := range zigzag {
+	for k, n := range jpegtab.Zigzag {
 		u, c := int(n/8), int(n%8)
 		qt.recip[k] = int64(math.Round(scale * (1 << recipBits) / (aanScale(u) * aanScale(c) * 8 * (1 << inBits))))
 	}
@@ -87,7 +89,7 @@ func TestFDCTAccuracy(t *testing.T) {
 		b.fdctQuant(p[:], &edgeOff, 0, qt)
 		ref := refDCT(&p)
 		for k := 1; k < 64; k++ {
-			worst = max(worst, math.Abs(float64(b.coef(k))/scale-ref[zigzag[k]]))
+			worst = max(worst, math.Abs(float64(b.coef(k))/scale-ref[jpegtab.Zigzag[k]]))
 		}
 	}
 	if worst > maxErr+0.5/scale {
@@ -108,7 +110,7 @@ func TestFDCTQuant(t *testing.T) {
 		for _, p := range testBlocks(300) {
 			mask := b.fdctQuant(p[:], &edgeOff, 0, qt)
 			ref := refDCT(&p)
-			for k, n := range zigzag {
+			for k, n := range jpegtab.Zigzag {
 				got := b.coef(k)
 				if (mask>>k&1 == 1) != (got != 0) {
 					t.Fatalf("q%d: mask bit %d is %d for coefficient %d", quality, k, mask>>k&1, got)

@@ -106,13 +106,7 @@ func (w *bitWriter) writeBlock(b *block, mask uint64, diff int) {
 	} else {
 		// The 64 bits are full: write them, 0xFF bytes stuffed.
 		rem := n - free
-		word := pending<<(free&63) | code>>(rem&63)
-		if hasFF(word) {
-			pos = stuff(buf, pos, word, 64)
-		} else {
-			binary.BigEndian.PutUint64(buf[pos:], word)
-			pos += 8
-		}
+		pos = flush(buf, pos, pending<<(free&63)|code>>(rem&63))
 		pending, free = code, 64-rem
 	}
 
@@ -136,13 +130,7 @@ func (w *bitWriter) writeBlock(b *block, mask uint64, diff int) {
 		} else {
 			// The 64 bits are full: write them, 0xFF bytes stuffed.
 			rem := n - free
-			word := pending<<(free&63) | code>>(rem&63)
-			if hasFF(word) {
-				pos = stuff(buf, pos, word, 64)
-			} else {
-				binary.BigEndian.PutUint64(buf[pos:], word)
-				pos += 8
-			}
+			pos = flush(buf, pos, pending<<(free&63)|code>>(rem&63))
 			pending, free = code, 64-rem
 		}
 	}
@@ -155,13 +143,7 @@ func (w *bitWriter) writeBlock(b *block, mask uint64, diff int) {
 		} else {
 			// The 64 bits are full: write them, 0xFF bytes stuffed.
 			rem := n - free
-			word := pending<<(free&63) | code>>(rem&63)
-			if hasFF(word) {
-				pos = stuff(buf, pos, word, 64)
-			} else {
-				binary.BigEndian.PutUint64(buf[pos:], word)
-				pos += 8
-			}
+			pos = flush(buf, pos, pending<<(free&63)|code>>(rem&63))
 			pending, free = code, 64-rem
 		}
 	}

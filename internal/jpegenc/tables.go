@@ -1,19 +1,10 @@
 package jpegenc
 
-import "math"
+import (
+	"math"
 
-// zigzag maps a position in the zigzag scan (ITU T.81 figure 5) to the
-// natural, row-major index of the coefficient it holds.
-var zigzag = [64]uint8{
-	0, 1, 8, 16, 9, 2, 3, 10,
-	17, 24, 32, 25, 18, 11, 4, 5,
-	12, 19, 26, 33, 40, 48, 41, 34,
-	27, 20, 13, 6, 7, 14, 21, 28,
-	35, 42, 49, 56, 57, 50, 43, 36,
-	29, 22, 15, 23, 30, 37, 44, 51,
-	58, 59, 52, 45, 38, 31, 39, 46,
-	53, 60, 61, 54, 47, 55, 62, 63,
-}
+	"github.com/escala-img/escala/internal/jpegtab"
+)
 
 // lumaQuant is the luminance quantisation table of ITU T.81 table K.1, in
 // natural order. It is the table for quality 50.
@@ -140,7 +131,7 @@ const dcShift = 32
 // newQuantizer returns the quantizer for the natural-order table q.
 func newQuantizer(q *[64]uint8) *quantizer {
 	t := new(quantizer)
-	for k, n := range zigzag {
+	for k, n := range jpegtab.Zigzag {
 		u, c := int(n/8), int(n%8)
 		// fdctQuant's output for coefficient (u, c) is the T.81 DCT value
 		// times 8·aanScale(u)·aanScale(c)·2^inBits.

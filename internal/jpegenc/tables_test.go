@@ -3,6 +3,8 @@ package jpegenc
 import (
 	"math"
 	"testing"
+
+	"github.com/escala-img/escala/internal/jpegtab"
 )
 
 // TestZigzag checks the zigzag table against its definition: a
@@ -21,8 +23,8 @@ func TestZigzag(t *testing.T) {
 			k++
 		}
 	}
-	if zigzag != want {
-		t.Errorf("zigzag = %v, want %v", zigzag, want)
+	if jpegtab.Zigzag != want {
+		t.Errorf("Zigzag = %v, want %v", jpegtab.Zigzag, want)
 	}
 }
 
@@ -121,7 +123,7 @@ func TestQuantizerDC(t *testing.T) {
 func TestQuantizerRecip(t *testing.T) {
 	tab := quantTable(80)
 	qt := newQuantizer(&tab)
-	for k, n := range zigzag {
+	for k, n := range jpegtab.Zigzag {
 		u, c := int(n/8), int(n%8)
 		step := float64(tab[n]) * aanScale(u) * aanScale(c) * 8 * (1 << inBits)
 		if got := float64(qt.recip[k]) * step / (1 << recipBits); math.Abs(got-1) > 1e-4 {
