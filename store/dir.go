@@ -304,14 +304,18 @@ func (d *Dir) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 }
 
 // openAttempts is how many times Open checks and opens a name that keeps
-// being replaced before it gives up.
-const openAttempts = 3
+// being replaced before it gives up. Each attempt fails only if the name is
+// replaced twice within a few system calls.
+const openAttempts = 8
 
 // errReplaced tells Open that the file at a name changed while it opened it.
 var errReplaced = errors.New("replaced while opening")
 
-// openRegular opens key if it is a regular file. It returns errReplaced if
-// what it opened is not what it checked.
+// openRegular opens key if it is a regular file. The file opened must be the
+// one the name held just before it was opened, or the one it holds just after:
+// either way it was stored under key and not reached through a symlink. If it
+// is neither, a concurrent Put replaced the name twice in between, and
+// openRegular returns errReplaced.
 func (d *Dir) openRegular(key string) (*os.File, error) {
 	before, err := d.root.Lstat(key)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -330,16 +334,19 @@ func (d *Dir) openRegular(key string) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %q: %w", key, err)
 	}
-	after, err := f.Stat()
+	opened, err := f.Stat()
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("store: open %q: %w", key, err)
 	}
-	if !os.SameFile(before, after) {
-		f.Close()
-		return nil, errReplaced
+	if os.SameFile(before, opened) {
+		return f, nil
 	}
-	return f, nil
+	if after, err := d.root.Lstat(key); err == nil && after.Mode().IsRegular() && os.SameFile(after, opened) {
+		return f, nil
+	}
+	f.Close()
+	return nil, errReplaced
 }
 
 // Close releases the handle on the folder. Files returned by Open stay

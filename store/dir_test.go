@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -521,4 +522,54 @@ type zeros struct{}
 func (zeros) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
+}
+
+// TestDirOpenWhileManyPut checks that Open never fails while many Puts
+// replace the object it opens at once, as when many clients upload the same
+// photo to a content-addressed store: every rename in a batch replaces the
+// name again while readers open it.
+func TestDirOpenWhileManyPut(t *testing.T) {
+	d := newDir(t, t.TempDir(), nil)
+	const key = "same.jpg"
+	obj := []byte("the same bytes from every writer")
+	putBytes(t, d, key, obj)
+
+	var writers sync.WaitGroup
+	for range 64 {
+		writers.Go(func() {
+			for range 20 {
+				if err := d.Put(t.Context(), key, bytes.NewReader(obj)); err != nil {
+					t.Errorf("Put(%q) = %v", key, err)
+					return
+				}
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { writers.Wait(); close(done) }()
+
+	var readers sync.WaitGroup
+	for range 4 {
+		readers.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				f, err := d.Open(t.Context(), key)
+				if err != nil {
+					t.Errorf("Open(%q) during Puts: %v", key, err)
+					return
+				}
+				got, err := io.ReadAll(f)
+				f.Close()
+				if err != nil || !bytes.Equal(got, obj) {
+					t.Errorf("Open(%q) during Puts read %q, %v; want %q", key, got, err, obj)
+					return
+				}
+			}
+		})
+	}
+	readers.Wait()
 }
