@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sync/semaphore"
 
@@ -16,29 +17,44 @@ import (
 // DefaultBudget is the size of a Budget whose Max is 0: 256 MiB.
 const DefaultBudget = 256 << 20
 
+// DefaultMaxWaiting is how many Acquires may wait at once on a Budget whose
+// MaxWaiting is 0.
+const DefaultMaxWaiting = 64
+
 // A Budget bounds the memory held by the work in flight, in bytes, so that
 // it stays bounded however many requests arrive: each piece of work
 // acquires what it will hold before it starts and releases it when it is
 // done, and work that finds the budget spent waits for room.
 //
-// Its zero value is a budget of DefaultBudget bytes. It is safe for
-// concurrent use; Max must not change after first use. Work that acquires
+// The queue of work waiting for room is bounded too: when MaxWaiting
+// Acquires already wait, the next one fails at once with ErrBusy, so that
+// overload gets a quick answer rather than an ever longer wait.
+//
+// Its zero value is a budget of DefaultBudget bytes with a queue of
+// DefaultMaxWaiting. It is safe for concurrent use; Max and MaxWaiting
+// must not change after first use. Work that acquires
 // twice from the same Budget (a handler and the Local it calls, say) can
 // deadlock when the budget is spent, so give each stage its own.
 type Budget struct {
 	// Max is the size of the budget, in bytes. 0 means DefaultBudget.
 	Max int64
 
-	once sync.Once
-	sem  *semaphore.Weighted
-	max  int64
+	// MaxWaiting bounds how many Acquires may wait for room at once.
+	// 0 means DefaultMaxWaiting; a negative value means no bound.
+	MaxWaiting int
+
+	once    sync.Once
+	sem     *semaphore.Weighted
+	max     int64
+	waiting atomic.Int64
 }
 
 // Acquire waits until n bytes of the budget are free, or ctx ends, and
 // takes them; the caller calls release when its work is done. A request
 // for more than the whole budget fails at once with an error wrapping
-// ErrTooLarge, as it could never be served. If ctx ends first, Acquire
-// returns ctx's error.
+// ErrTooLarge, as it could never be served. When there is no room and
+// MaxWaiting others already wait, it fails at once with an error wrapping
+// ErrBusy. If ctx ends first, Acquire returns ctx's error.
 func (b *Budget) Acquire(ctx context.Context, n int64) (release func(), err error) {
 	b.once.Do(func() {
 		b.max = b.Max
@@ -50,10 +66,24 @@ func (b *Budget) Acquire(ctx context.Context, n int64) (release func(), err erro
 	if n > b.max {
 		return nil, fmt.Errorf("%w: the work needs %d MiB, more than the %d MiB allowed in flight", ErrTooLarge, mib(n), mib(b.max))
 	}
-	if err := b.sem.Acquire(ctx, n); err != nil {
+	release = func() { b.sem.Release(n) }
+	if b.sem.TryAcquire(n) {
+		return release, nil
+	}
+	limit := int64(b.MaxWaiting)
+	if limit == 0 {
+		limit = DefaultMaxWaiting
+	}
+	if w := b.waiting.Add(1); limit > 0 && w > limit {
+		b.waiting.Add(-1)
+		return nil, fmt.Errorf("%w: %d MiB in flight, and %d requests already wait for room", ErrBusy, mib(b.max), limit)
+	}
+	err = b.sem.Acquire(ctx, n)
+	b.waiting.Add(-1)
+	if err != nil {
 		return nil, err
 	}
-	return func() { b.sem.Release(n) }, nil
+	return release, nil
 }
 
 func mib(n int64) int64 { return (n + 1<<20 - 1) >> 20 }

@@ -20,6 +20,9 @@ var (
 	// ErrInvalidOptions means the options make no sense: a factor of 0,
 	// a negative size, a quality of 101, an unknown filter.
 	ErrInvalidOptions = errors.New("scaler: invalid options")
+	// ErrBusy means there is no room for the work now, and too much work
+	// already waits for room: try again later, or elsewhere.
+	ErrBusy = errors.New("scaler: busy")
 )
 
 // DefaultMaxPixels is the pixel limit when Options.MaxPixels is 0:

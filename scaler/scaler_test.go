@@ -5,7 +5,9 @@ import (
 	"errors"
 	"image"
 	"math"
+	"runtime"
 	"testing"
+	"time"
 )
 
 func TestOptionsSize(t *testing.T) {
@@ -129,5 +131,62 @@ func TestBudgetDecode(t *testing.T) {
 	}
 	if _, _, err := (&Budget{Max: 24*16 - 1}).Decode(context.Background(), data, nil); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("Budget.Decode over the whole budget = %v, want ErrTooLarge", err)
+	}
+}
+
+// When MaxWaiting Acquires already wait, the next one is refused at once
+// with ErrBusy; the waiters are served when room comes back.
+func TestBudgetQueue(t *testing.T) {
+	b := &Budget{Max: 10, MaxWaiting: 2}
+	hold, err := b.Acquire(context.Background(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 2)
+	for range 2 {
+		go func() {
+			release, err := b.Acquire(context.Background(), 5)
+			if err == nil {
+				release()
+			}
+			served <- err
+		}()
+	}
+	// Wait for both to queue: until then the queue has room, and an
+	// Acquire with an ended ctx gets the ctx's error instead of ErrBusy.
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	deadline := time.Now().Add(5 * time.Second)
+	for b.waiting.Load() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d Acquires wait after 5s, want 2", b.waiting.Load())
+		}
+		runtime.Gosched()
+	}
+	start := time.Now()
+	if _, err := b.Acquire(context.Background(), 1); !errors.Is(err, ErrBusy) {
+		t.Fatalf("third waiter: Acquire = %v, want ErrBusy", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("the busy answer took %v", d)
+	}
+	hold()
+	for range 2 {
+		if err := <-served; err != nil {
+			t.Errorf("queued Acquire = %v", err)
+		}
+	}
+	if _, err := b.Acquire(ended, 1); err != nil {
+		t.Errorf("Acquire with room and an ended ctx = %v, want room taken", err)
+	}
+
+	unbounded := &Budget{Max: 1, MaxWaiting: -1}
+	if _, err := unbounded.Acquire(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	for range 100 {
+		if _, err := unbounded.Acquire(ended, 1); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Acquire with no bound on waiting = %v, want context.Canceled", err)
+		}
 	}
 }

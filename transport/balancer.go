@@ -11,10 +11,11 @@ import (
 
 // A Balancer is a scaler.Interface that spreads its calls over several
 // others, typically Clients of different scale servers, taking them in
-// turn. When one is unavailable (its error wraps ErrUnavailable), the
-// call goes on to the next, so that a server that is down costs a failed
-// connection attempt rather than a failed request; one that comes back is
-// used again on its next turn.
+// turn. When one is unavailable (its error wraps ErrUnavailable: it is
+// down, or died before it replied) or busy (ErrBusy), the call goes on to
+// the next, so that a server that is down costs a failed connection
+// attempt rather than a failed request; one that comes back is used again
+// on its next turn. When every one fails so, the error is the last one's.
 //
 // Its zero value has no scalers and fails every call. It is safe for
 // concurrent use; Scalers must not change after first use.
@@ -35,7 +36,7 @@ func (b *Balancer) Scale(ctx context.Context, src image.Image, opts *scaler.Opti
 	for i := range n {
 		var dst image.Image
 		dst, err = b.Scalers[(start+uint64(i))%uint64(n)].Scale(ctx, src, opts)
-		if err == nil || !errors.Is(err, ErrUnavailable) || ctx.Err() != nil {
+		if err == nil || !(errors.Is(err, ErrUnavailable) || errors.Is(err, ErrBusy)) || ctx.Err() != nil {
 			return dst, err
 		}
 	}

@@ -60,7 +60,7 @@ func (c Code) String() string {
 // A RemoteError is the error reply of a server: its handler failed, or the
 // request was refused. errors.Is matches it to the sentinel of its code:
 // scaler.ErrInvalidOptions, scaler.ErrInvalid, scaler.ErrTooLarge,
-// ErrBusy, ErrUnavailable or os.ErrDeadlineExceeded, so that callers need
+// ErrBusy (and scaler.ErrBusy), ErrUnavailable or os.ErrDeadlineExceeded, so that callers need
 // not know whether the work was done here or remotely.
 type RemoteError struct {
 	Code    Code
@@ -81,7 +81,7 @@ func (e *RemoteError) Is(target error) bool {
 	case CodeTooLarge:
 		return target == scaler.ErrTooLarge || target == ErrFrameTooLarge
 	case CodeBusy:
-		return target == ErrBusy
+		return target == ErrBusy || target == scaler.ErrBusy
 	case CodeUnavailable:
 		return target == ErrUnavailable
 	case CodeTimeout:
@@ -106,7 +106,7 @@ func errorReply(err error) (code Code, msg string, internal bool) {
 		code = CodeInvalidImage
 	case errors.Is(err, scaler.ErrTooLarge), errors.Is(err, ErrFrameTooLarge):
 		code = CodeTooLarge
-	case errors.Is(err, ErrBusy):
+	case errors.Is(err, ErrBusy), errors.Is(err, scaler.ErrBusy):
 		code = CodeBusy
 	case errors.Is(err, ErrUnavailable):
 		code = CodeUnavailable

@@ -129,6 +129,7 @@ const (
 	DefaultReadTimeout    = 60 * time.Second
 	DefaultWriteTimeout   = 30 * time.Second
 	DefaultHandlerTimeout = 60 * time.Second
+	DefaultMaxConns       = 2048
 )
 
 // A Server accepts connections and answers the requests on them with its
@@ -170,6 +171,13 @@ type Server struct {
 	// 0 means DefaultHandlerTimeout.
 	HandlerTimeout time.Duration
 
+	// MaxConns bounds the connections open at once. A connection
+	// accepted beyond it is closed at once, before anything is read, so
+	// that idle or slow peers cannot use up the file descriptors that the
+	// listener, the store and the scale servers need. 0 means
+	// DefaultMaxConns.
+	MaxConns int
+
 	// Budget bounds the memory held by requests, in bytes: a request's
 	// bytes are taken from it when its size is known (or, for a raw
 	// upload, as it grows) and given back when its reply is written. A
@@ -188,6 +196,8 @@ type Server struct {
 	closing   atomic.Bool
 	changed   chan struct{} // a connection went idle or ended
 	own       scaler.Budget
+	refused   atomic.Int64 // connections closed for MaxConns
+	lastWarn  atomic.Int64 // when that was last logged, in Unix nanoseconds
 }
 
 func (s *Server) logger() *slog.Logger {
@@ -254,9 +264,14 @@ func (s *Server) Serve(l net.Listener) error {
 		// Each connection's context is its own, not a child of one the
 		// server keeps: the children of one context share its lock.
 		c.ctx, c.cancel = context.WithCancel(context.Background())
-		if !s.addConn(c) {
+		ok, full := s.addConn(c)
+		if !ok {
 			c.cancel()
 			rwc.Close()
+			if full {
+				s.refuse()
+				continue
+			}
 			return ErrServerClosed
 		}
 		go c.serve()
@@ -287,14 +302,38 @@ func (s *Server) untrack(l net.Listener) {
 	l.Close()
 }
 
-func (s *Server) addConn(c *conn) bool {
+// addConn registers c. It reports false if the server is closing, or if
+// it has MaxConns connections already, when full is true.
+func (s *Server) addConn(c *conn) (ok, full bool) {
+	max := s.MaxConns
+	if max <= 0 {
+		max = DefaultMaxConns
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing.Load() {
-		return false
+		return false, false
+	}
+	if len(s.conns) >= max {
+		return false, true
 	}
 	s.conns[c] = struct{}{}
-	return true
+	return true, false
+}
+
+// refuse counts a connection closed for MaxConns, and logs the count at
+// most every 10 seconds.
+func (s *Server) refuse() {
+	n := s.refused.Add(1)
+	now := time.Now().UnixNano()
+	last := s.lastWarn.Load()
+	if now-last >= int64(10*time.Second) && s.lastWarn.CompareAndSwap(last, now) {
+		max := s.MaxConns
+		if max <= 0 {
+			max = DefaultMaxConns
+		}
+		s.logger().Warn("transport: connection limit reached; closing new connections", "max_conns", max, "refused_so_far", n)
+	}
 }
 
 func (s *Server) removeConn(c *conn) {
@@ -530,7 +569,7 @@ func (c *conn) serveNative(pre []byte, end time.Time) {
 			var he *headerError
 			switch {
 			case errors.As(err, &he), errors.Is(err, ErrFrameTooLarge), errors.Is(err, os.ErrDeadlineExceeded),
-				errors.Is(err, ErrBusy), errors.Is(err, scaler.ErrTooLarge):
+				errors.Is(err, ErrBusy), errors.Is(err, scaler.ErrBusy), errors.Is(err, scaler.ErrTooLarge):
 				c.logError(Native, err)
 				if c.writeError(err) == nil {
 					c.closeGently()

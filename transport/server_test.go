@@ -13,8 +13,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -603,4 +605,80 @@ func TestCloseCancelsHandlers(t *testing.T) {
 	if err := <-cancelled; !errors.Is(err, context.Canceled) {
 		t.Errorf("handler context after Close = %v, want context.Canceled", err)
 	}
+}
+
+// scaleFunc adapts a function to scaler.Interface.
+type scaleFunc func(ctx context.Context, src image.Image, opts *scaler.Options) (image.Image, error)
+
+func (f scaleFunc) Scale(ctx context.Context, src image.Image, opts *scaler.Options) (image.Image, error) {
+	return f(ctx, src, opts)
+}
+
+// A busy server's call goes on to the next one, as an unavailable one's
+// does; other errors end the call.
+func TestBalancerBusy(t *testing.T) {
+	busy := scaleFunc(func(context.Context, image.Image, *scaler.Options) (image.Image, error) {
+		return nil, &RemoteError{Code: CodeBusy, Message: "scaler: busy: 64 requests wait"}
+	})
+	invalid := scaleFunc(func(context.Context, image.Image, *scaler.Options) (image.Image, error) {
+		return nil, &RemoteError{Code: CodeInvalidImage, Message: "scaler: invalid image"}
+	})
+	var served atomic.Int32
+	ok := scaleFunc(func(_ context.Context, src image.Image, _ *scaler.Options) (image.Image, error) {
+		served.Add(1)
+		return src, nil
+	})
+	src := image.NewGray(image.Rect(0, 0, 8, 8))
+	b := &Balancer{Scalers: []scaler.Interface{busy, ok}}
+	for i := range 4 {
+		if _, err := b.Scale(context.Background(), src, nil); err != nil {
+			t.Errorf("Balancer.Scale #%d with one server busy = %v", i, err)
+		}
+	}
+	if served.Load() != 4 {
+		t.Errorf("the server with room served %d of 4 calls", served.Load())
+	}
+	all := &Balancer{Scalers: []scaler.Interface{busy, busy}}
+	if _, err := all.Scale(context.Background(), src, nil); !errors.Is(err, scaler.ErrBusy) || !errors.Is(err, ErrBusy) {
+		t.Errorf("Balancer.Scale with every server busy = %v, want busy", err)
+	}
+	// A fresh Balancer starts at its first scaler.
+	first := &Balancer{Scalers: []scaler.Interface{invalid, ok}}
+	served.Store(0)
+	if _, err := first.Scale(context.Background(), src, nil); !errors.Is(err, scaler.ErrInvalid) || served.Load() != 0 {
+		t.Errorf("Balancer.Scale after an invalid-image error = %v, with %d calls to the next server; want the error, none", err, served.Load())
+	}
+}
+
+// Connections beyond MaxConns are closed at once, and the server accepts
+// again when one of its connections ends.
+func TestMaxConns(t *testing.T) {
+	_, rl := startServer(t, echo, func(s *Server) { s.MaxConns = 2 })
+	addr := rl.Addr().String()
+	idle := []*net.TCPConn{dialRaw(t, addr), dialRaw(t, addr)}
+	// The listener accepts in arrival order, so this one comes after both.
+	extra := dialRaw(t, addr)
+	extra.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := extra.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("connection over MaxConns: Read = %d, %v; want it closed", n, err)
+	}
+	idle[0].Close()
+	// The server notices the close on its own time: try until it serves.
+	img := testJPEG(t, 16, 16)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c := dialRaw(t, addr)
+		c.Write(img)
+		c.CloseWrite()
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		reply, _ := io.ReadAll(c)
+		c.Close()
+		if strings.HasPrefix(string(reply), "Imagen escalada disponible en: ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no connection served 5s after one of MaxConns closed; last reply %q", reply)
+		}
+	}
+	idle[1].Close()
 }
