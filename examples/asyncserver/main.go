@@ -16,13 +16,12 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/escala-img/escala"
+	"github.com/escala-img/escala/internal/serverflags"
 	"github.com/escala-img/escala/scaler"
 	"github.com/escala-img/escala/store"
 	"github.com/escala-img/escala/transport"
@@ -38,20 +37,20 @@ func main() {
 	var protocol transport.Protocol
 	flag.TextVar(&protocol, "scaler-protocol", transport.Native, "protocol of the scale servers: native, or framed for one that speaks only the original framing")
 	quality := flag.Int("quality", scaler.DefaultQuality, "JPEG quality of results, 1 to 100")
-	grace := flag.Duration("shutdown-timeout", 20*time.Second, "how long requests in flight may take to finish on shutdown")
-	memory := flag.Int64("memory-mib", 1024, "memory budget in MiB: 3/8 for uploads being received, 1/4 for decoding, the rest for the garbage collector")
+	limits := serverflags.Register(flag.CommandLine)
 	flag.Parse()
-	if *quality < 1 || *quality > 100 || protocol == transport.Raw || *memory < 64 {
-		fmt.Fprintln(os.Stderr, "asyncserver: --quality must be between 1 and 100, --scaler-protocol native or framed, --memory-mib at least 64")
+	err := limits.Check()
+	switch {
+	case *quality < 1 || *quality > 100:
+		err = fmt.Errorf("--quality %d is not between 1 and 100", *quality)
+	case protocol == transport.Raw:
+		err = errors.New("--scaler-protocol must be native or framed")
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "asyncserver:", err)
 		os.Exit(2)
 	}
-	mem := *memory << 20
-	// The garbage collector runs by the memory limit alone, at 90% of the
-	// budget: the admission budgets below keep the live data at 5/8 of it
-	// at most, and between collections the garbage of large images may
-	// use the rest instead of costing a collection each.
-	debug.SetMemoryLimit(mem * 9 / 10)
-	debug.SetGCPercent(-1)
+	limits.SetMemoryLimit()
 
 	gl, err := net.Listen("tcp", net.JoinHostPort(*ip, strconv.Itoa(*port)))
 	if err != nil {
@@ -73,22 +72,21 @@ func main() {
 	for addr := range strings.SplitSeq(*scalers, ",") {
 		balancer.Scalers = append(balancer.Scalers, &transport.Client{Addr: strings.TrimSpace(addr), Protocol: protocol})
 	}
-	gateway := &transport.Server{
-		Budget: &scaler.Budget{Max: mem * 3 / 8},
-		Handler: &escala.Gateway{
-			Scaler:  &balancer,
-			Store:   dir,
-			BaseURL: *publicURL,
-			Quality: *quality,
-			Budget:  &scaler.Budget{Max: mem / 4},
-		},
-	}
+	gateway := limits.Server(&escala.Gateway{
+		Scaler:    &balancer,
+		Store:     dir,
+		BaseURL:   *publicURL,
+		Quality:   *quality,
+		MaxPixels: limits.MaxPixels(),
+		Budget:    limits.Budget(1, 4),
+	})
 	files := &http.Server{
 		Handler:           store.Handler(dir),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       60 * time.Second,
+		ReadHeaderTimeout: limits.StallTimeout,
+		ReadTimeout:       limits.ReadTimeout,
+		WriteTimeout:      limits.WriteTimeout,
+		IdleTimeout:       limits.IdleTimeout,
+		MaxHeaderBytes:    16 << 10,
 	}
 
 	slog.Info("gateway listening", "addr", gl.Addr().String(), "scalers", *scalers, "dir", *dirPath)
@@ -105,7 +103,7 @@ func main() {
 	case <-ctx.Done():
 	}
 	slog.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), *grace)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), limits.ShutdownTimeout)
 	defer cancel()
 	// Clients in flight get their links, and the links still work while
 	// the gateway finishes.

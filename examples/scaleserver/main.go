@@ -14,11 +14,10 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strconv"
 	"syscall"
-	"time"
 
+	"github.com/escala-img/escala/internal/serverflags"
 	"github.com/escala-img/escala/scaler"
 	"github.com/escala-img/escala/transport"
 )
@@ -29,8 +28,7 @@ func main() {
 	factor := flag.Float64("factor", scaler.DefaultFactor, "scale factor for requests that give no size")
 	filterName := flag.String("filter", "catmullrom", "resampling filter: box, linear, catmullrom or lanczos3")
 	quality := flag.Int("quality", scaler.DefaultQuality, "JPEG quality of results, 1 to 100")
-	grace := flag.Duration("shutdown-timeout", 20*time.Second, "how long requests in flight may take to finish on shutdown")
-	memory := flag.Int64("memory-mib", 1024, "memory budget in MiB: 3/8 for requests being received, 1/4 for decoding, 1/8 for scaling, the rest for the garbage collector")
+	limits := serverflags.Register(flag.CommandLine)
 	flag.Parse()
 
 	filter, err := scaler.ParseFilter(*filterName)
@@ -40,8 +38,8 @@ func main() {
 	if err == nil && (*quality < 1 || *quality > 100) {
 		err = fmt.Errorf("--quality %d is not between 1 and 100", *quality)
 	}
-	if err == nil && *memory < 64 {
-		err = fmt.Errorf("--memory-mib %d is below 64", *memory)
+	if err == nil {
+		err = limits.Check()
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "scaleserver:", err)
@@ -53,21 +51,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "scaleserver:", err)
 		os.Exit(1)
 	}
-	mem := *memory << 20
-	// The garbage collector runs by the memory limit alone, at 90% of the
-	// budget: the admission budgets below keep the live data at 5/8 of it
-	// at most, and between collections the garbage of large images may
-	// use the rest instead of costing a collection each.
-	debug.SetMemoryLimit(mem * 9 / 10)
-	debug.SetGCPercent(-1)
-	srv := &transport.Server{
-		Budget: &scaler.Budget{Max: mem * 3 / 8},
-		Handler: &transport.ScaleHandler{
-			Scaler:  &scaler.Local{Factor: *factor, Filter: filter, Budget: &scaler.Budget{Max: mem / 8}},
-			Budget:  &scaler.Budget{Max: mem / 4},
-			Quality: *quality,
-		},
-	}
+	limits.SetMemoryLimit()
+	srv := limits.Server(&transport.ScaleHandler{
+		Scaler:    &scaler.Local{Factor: *factor, Filter: filter, Budget: limits.Budget(1, 8)},
+		Budget:    limits.Budget(1, 4),
+		MaxPixels: limits.MaxPixels(),
+		Quality:   *quality,
+	})
 	slog.Info("scale server listening", "addr", l.Addr().String(), "factor", *factor, "filter", filter.Name)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -81,7 +71,7 @@ func main() {
 	case <-ctx.Done():
 	}
 	slog.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), *grace)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), limits.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		srv.Close()
