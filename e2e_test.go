@@ -49,6 +49,15 @@ type program struct {
 	addrs  map[string]string // "addr", "url": the first of each logged
 	stderr *bytes.Buffer     // what it logged after its addresses
 	done   chan error
+	ended  bool // by kill or stop: the cleanup leaves it alone
+}
+
+// kill ends the program with SIGKILL, as a crash would, and waits for it.
+func (p *program) kill(t *testing.T) {
+	t.Helper()
+	p.ended = true
+	p.cmd.Process.Kill()
+	<-p.done
 }
 
 var logAddr = regexp.MustCompile(`\b(addr|url)=(\S+)`)
@@ -93,6 +102,9 @@ func startProgram(t *testing.T, path string, wantLines int, args ...string) *pro
 		p.done <- cmd.Wait()
 	}()
 	t.Cleanup(func() {
+		if p.ended {
+			return
+		}
 		cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case err := <-p.done:
