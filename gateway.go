@@ -64,7 +64,10 @@ type Gateway struct {
 
 // Serve implements transport.Handler. Errors wrap the sentinels of
 // package scaler when the image or the options are at fault, so that the
-// client is told what was wrong.
+// client is told what was wrong. When the Store fails (a full or read-only
+// disk), the cause is logged and the error wraps both it and
+// transport.ErrUnavailable, whose text alone reaches the client: "the
+// result could not be stored; try again later".
 func (g *Gateway) Serve(ctx context.Context, req *transport.Request) (*transport.Response, error) {
 	if g.Store == nil || g.BaseURL == "" {
 		return nil, errors.New("escala: Gateway needs a Store and a BaseURL")
@@ -103,7 +106,11 @@ func (g *Gateway) Serve(ctx context.Context, req *transport.Request) (*transport
 	}
 	key := contentKey(buf.Bytes(), format)
 	if err := g.Store.Put(ctx, key, bytes.NewReader(buf.Bytes())); err != nil {
-		return nil, fmt.Errorf("escala: storing the result: %w", err)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("escala: storing the result: %w", err)
+		}
+		g.logger().Error("escala: storing the result", "peer", req.RemoteAddr, "key", key, "err", err)
+		return nil, &storeError{err}
 	}
 	b := dst.Bounds()
 	link := strings.TrimSuffix(g.BaseURL, "/") + "/" + key
@@ -156,3 +163,13 @@ func contentKey(data []byte, f scaler.Format) string {
 	}
 	return keyEncoding.EncodeToString(sum[:20]) + ext
 }
+
+// A storeError is a failure of the Store: a full or read-only disk, say.
+// The client is told only that the result could not be stored, as a
+// server that is unavailable for now; the cause, which names files of
+// this machine, is logged and stays reachable with errors.Is and As.
+type storeError struct{ err error }
+
+func (e *storeError) Error() string { return "escala: the result could not be stored; try again later" }
+
+func (e *storeError) Unwrap() []error { return []error{transport.ErrUnavailable, e.err} }

@@ -220,8 +220,10 @@ func TestGatewayNames(t *testing.T) {
 
 type failingStore struct{ store.Interface }
 
+var errNoSpace = errors.New("store: put: no space left on device")
+
 func (failingStore) Put(ctx context.Context, key string, r io.Reader) error {
-	return errors.New("store: put: no space left on device")
+	return errNoSpace
 }
 
 func TestGatewayErrors(t *testing.T) {
@@ -255,8 +257,12 @@ func TestGatewayErrors(t *testing.T) {
 	t.Run("store fails", func(t *testing.T) {
 		g, _ := newGateway(t, nil)
 		g.Store = failingStore{}
-		if _, err := g.Serve(context.Background(), &transport.Request{Body: photo}); err == nil || !strings.Contains(err.Error(), "no space left") {
-			t.Errorf("Serve with a full disk = %v", err)
+		_, err := g.Serve(context.Background(), &transport.Request{Body: photo})
+		if !errors.Is(err, transport.ErrUnavailable) || !errors.Is(err, errNoSpace) {
+			t.Errorf("Serve with a full disk = %v, want ErrUnavailable wrapping the cause", err)
+		}
+		if err != nil && strings.Contains(err.Error(), "no space") {
+			t.Errorf("Serve with a full disk = %q: the cause would reach the client", err)
 		}
 	})
 	t.Run("too large for the budget", func(t *testing.T) {
