@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -80,14 +79,7 @@ func main() {
 		MaxPixels: limits.MaxPixels(),
 		Budget:    limits.Budget(1, 4),
 	})
-	files := &http.Server{
-		Handler:           store.Handler(dir),
-		ReadHeaderTimeout: limits.StallTimeout,
-		ReadTimeout:       limits.ReadTimeout,
-		WriteTimeout:      limits.WriteTimeout,
-		IdleTimeout:       limits.IdleTimeout,
-		MaxHeaderBytes:    16 << 10,
-	}
+	files := limits.HTTPServer(store.Handler(dir))
 
 	slog.Info("gateway listening", "addr", gl.Addr().String(), "scalers", *scalers, "dir", *dirPath)
 	slog.Info("serving results", "url", "http://"+hl.Addr().String(), "links", *publicURL)

@@ -6,6 +6,7 @@ package serverflags
 import (
 	"flag"
 	"fmt"
+	"net/http"
 	"runtime/debug"
 	"time"
 
@@ -107,5 +108,20 @@ func (l *Limits) Server(h transport.Handler) *transport.Server {
 		HandlerTimeout: l.HandlerTimeout,
 		WriteTimeout:   l.WriteTimeout,
 		Budget:         l.Budget(3, 8),
+	}
+}
+
+// HTTPServer returns a server of h with the timeouts: --stall-timeout for
+// the request's headers, which may be 16 KiB at most, --read-timeout for
+// the whole request, --write-timeout for the reply and --idle-timeout
+// between requests.
+func (l *Limits) HTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: l.StallTimeout,
+		ReadTimeout:       l.ReadTimeout,
+		WriteTimeout:      l.WriteTimeout,
+		IdleTimeout:       l.IdleTimeout,
+		MaxHeaderBytes:    16 << 10,
 	}
 }
