@@ -4,7 +4,8 @@
 // [Interface] is the whole contract of a backend: [Interface.Put] stores the
 // bytes of a reader under a key, atomically, and [Interface.Open] reads them
 // back. [Dir] is the backend that keeps each object as a file in one folder.
-// [Handler] serves the objects of any backend to the open internet:
+// [Handler] and [NewHandler] serve the objects of any backend to the open
+// internet:
 //
 //	dir, err := store.NewDir("/var/lib/escala", nil)
 //	err = dir.Put(ctx, key, r)           // temp file + rename: never half-written
@@ -35,6 +36,28 @@
 // Every file access goes through an [os.Root], and Open serves only regular
 // files, so neither a key nor a symlink planted in the folder can reach
 // another file.
+//
+// # Caching and signed links
+//
+// [Handler] assumes that an object may be replaced under its key, so caches
+// must revalidate ("Cache-Control: no-cache"). When keys are derived from
+// the content, as a hash of the bytes, [NewHandler] with
+// [HandlerOptions.Immutable] lets browsers and CDNs keep each object for a
+// year ("public, max-age=31536000, immutable", ETag `"<key>"`, 304 Not
+// Modified on If-None-Match), or, with signed links, for as long as the link
+// lasts. Error responses carry no Cache-Control and no ETag.
+//
+// With [HandlerOptions.Links], the handler serves only links made by a
+// [Signer]: the key followed by "?e=<expiry>&s=<signature>", an HMAC-SHA256
+// of the key and the expiry under a secret, so that links can be handed out
+// and stop working after the Signer's TTL. A missing or altered link gets
+// 404 Not Found, the same as a missing object; an expired one gets 403
+// Forbidden.
+//
+//	signer := &store.Signer{Secret: secret, TTL: time.Hour} // secret: 32 random bytes
+//	h := store.NewHandler(dir, &store.HandlerOptions{Immutable: true, Links: signer})
+//	mux.Handle("GET /i/", http.StripPrefix("/i/", h))
+//	link := "https://img.example.com/i/" + signer.Sign(key, time.Now())
 //
 // # Writing a backend
 //

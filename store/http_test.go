@@ -11,9 +11,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -444,24 +446,38 @@ func TestHandlerMounted(t *testing.T) {
 // rawGet sends "GET target" as is to addr and returns the status and body.
 func rawGet(t testing.TB, addr, target string) (int, []byte) {
 	t.Helper()
+	resp, body := rawDo(t, addr, "GET", target, nil)
+	return resp.StatusCode, body
+}
+
+// rawDo sends "method target" with header as is to addr, over a connection of
+// its own, and returns the response, whose body it has read.
+func rawDo(t testing.TB, addr, method, target string, header http.Header) (*http.Response, []byte) {
+	t.Helper()
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	if _, err := fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n", target); err != nil {
+	var req bytes.Buffer
+	fmt.Fprintf(&req, "%s %s HTTP/1.1\r\nHost: test\r\nConnection: close\r\n", method, target)
+	if err := header.Write(&req); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	req.WriteString("\r\n")
+	if _, err := conn.Write(req.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: method})
 	if err != nil {
-		t.Fatalf("reading the response to GET %s: %v", target, err)
+		t.Fatalf("reading the response to %s %q: %v", method, target, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatalf("reading the body of GET %s: %v", target, err)
+		t.Fatalf("reading the body of %s %q: %v", method, target, err)
 	}
-	return resp.StatusCode, body
+	return resp, body
 }
 
 func TestHandlerNil(t *testing.T) {
@@ -471,4 +487,333 @@ func TestHandlerNil(t *testing.T) {
 		}
 	}()
 	store.Handler(nil)
+}
+
+// immutableCache is the Cache-Control of a successful response with
+// HandlerOptions.Immutable.
+const immutableCache = "public, max-age=31536000, immutable"
+
+func TestHandlerCache(t *testing.T) {
+	d, img := newServedDir(t)
+	plain := &fakeStore{objects: map[string][]byte{"a.webp": []byte("webp bytes")}, wrap: func(data []byte, closed *atomic.Int32) io.ReadCloser {
+		return &plainObject{bytes.NewReader(data), closed}
+	}}
+	failing := &fakeStore{err: errors.New("disk on fire")}
+	immutable := &store.HandlerOptions{Immutable: true}
+	tests := []struct {
+		name       string
+		h          http.Handler
+		method     string
+		target     string
+		header     http.Header
+		wantStatus int
+		wantCache  string // "" means no Cache-Control
+		wantETag   string // "" means no ETag
+	}{
+		{"ImmutableGet", store.NewHandler(d, immutable), "GET", "/img.jpg", nil, 200, immutableCache, `"img.jpg"`},
+		{"ImmutableGetPNG", store.NewHandler(d, immutable), "GET", "/pic.png", nil, 200, immutableCache, `"pic.png"`},
+		{"ImmutableHead", store.NewHandler(d, immutable), "HEAD", "/img.jpg", nil, 200, immutableCache, `"img.jpg"`},
+		{"ImmutableRange", store.NewHandler(d, immutable), "GET", "/img.jpg", http.Header{"Range": {"bytes=0-3"}}, 206, immutableCache, `"img.jpg"`},
+		{"ImmutableIfRange", store.NewHandler(d, immutable), "GET", "/img.jpg", http.Header{"Range": {"bytes=0-3"}, "If-Range": {`"img.jpg"`}}, 206, immutableCache, `"img.jpg"`},
+		{"ImmutableIfMatch", store.NewHandler(d, immutable), "GET", "/img.jpg", http.Header{"If-Match": {`"img.jpg"`}}, 200, immutableCache, `"img.jpg"`},
+		{"ImmutableNotSeekable", store.NewHandler(plain, immutable), "GET", "/a.webp", nil, 200, immutableCache, `"a.webp"`},
+		{"ImmutableMissing", store.NewHandler(d, immutable), "GET", "/missing.jpg", nil, 404, "", ""},
+		{"ImmutableMissingNotSeekable", store.NewHandler(plain, immutable), "GET", "/b.webp", nil, 404, "", ""},
+		{"ImmutableInvalidKey", store.NewHandler(d, immutable), "GET", "/..%2fimg.jpg", nil, 404, "", ""},
+		{"ImmutableSymlink", store.NewHandler(d, immutable), "GET", "/alias.jpg", nil, 404, "", ""},
+		{"ImmutableFolder", store.NewHandler(d, immutable), "GET", "/sub.jpg", nil, 404, "", ""},
+		{"ImmutableMethod", store.NewHandler(d, immutable), "POST", "/img.jpg", nil, 405, "", ""},
+		{"ImmutableStoreFails", store.NewHandler(failing, immutable), "GET", "/img.jpg", nil, 500, "", ""},
+		{"ImmutableUnsatisfiable", store.NewHandler(d, immutable), "GET", "/img.jpg", http.Header{"Range": {"bytes=99999-"}}, 416, "", ""},
+		{"ImmutablePreconditionFailed", store.NewHandler(d, immutable), "GET", "/img.jpg", http.Header{"If-Match": {`"pic.png"`}}, 412, "", ""},
+		{"DefaultGet", store.NewHandler(d, nil), "GET", "/img.jpg", nil, 200, "no-cache", ""},
+		{"DefaultHead", store.NewHandler(d, nil), "HEAD", "/img.jpg", nil, 200, "no-cache", ""},
+		{"DefaultNotSeekable", store.NewHandler(plain, nil), "GET", "/a.webp", nil, 200, "no-cache", ""},
+		{"DefaultZeroOptions", store.NewHandler(d, &store.HandlerOptions{}), "GET", "/img.jpg", nil, 200, "no-cache", ""},
+		{"DefaultMissing", store.NewHandler(d, nil), "GET", "/missing.jpg", nil, 404, "", ""},
+		{"DefaultStoreFails", store.NewHandler(failing, nil), "GET", "/img.jpg", nil, 500, "", ""},
+		{"HandlerGet", store.Handler(d), "GET", "/img.jpg", nil, 200, "no-cache", ""},
+		{"HandlerMissing", store.Handler(d), "GET", "/missing.jpg", nil, 404, "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := serve(t, tc.h, tc.method, tc.target, tc.header)
+			if resp.StatusCode != tc.wantStatus {
+				t.Errorf("%s %s with %v: status %d, want %d", tc.method, tc.target, tc.header, resp.StatusCode, tc.wantStatus)
+			}
+			if got := resp.Header.Values("Cache-Control"); tc.wantCache == "" && len(got) != 0 || tc.wantCache != "" && (len(got) != 1 || got[0] != tc.wantCache) {
+				t.Errorf("%s %s with %v: Cache-Control %q, want %q", tc.method, tc.target, tc.header, got, tc.wantCache)
+			}
+			if got := resp.Header.Values("Etag"); tc.wantETag == "" && len(got) != 0 || tc.wantETag != "" && (len(got) != 1 || got[0] != tc.wantETag) {
+				t.Errorf("%s %s with %v: ETag %q, want %q", tc.method, tc.target, tc.header, got, tc.wantETag)
+			}
+			if got := resp.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+				t.Errorf("%s %s with %v: X-Content-Type-Options %q, want nosniff", tc.method, tc.target, tc.header, got)
+			}
+			if tc.wantStatus == 200 && tc.method == "GET" && tc.target == "/img.jpg" && !bytes.Equal(body, img) {
+				t.Errorf("%s %s with %v: body of %d bytes, want the %d of img.jpg", tc.method, tc.target, tc.header, len(body), len(img))
+			}
+		})
+	}
+}
+
+func TestHandlerIfNoneMatch(t *testing.T) {
+	d, img := newServedDir(t)
+	wrapPlain := func(data []byte, closed *atomic.Int32) io.ReadCloser {
+		return &plainObject{bytes.NewReader(data), closed}
+	}
+	wrapStat := func(data []byte, closed *atomic.Int32) io.ReadCloser {
+		return &statObject{plainObject{bytes.NewReader(data), closed}, fakeInfo{int64(len(data))}, nil}
+	}
+	backends := []struct {
+		name string
+		s    store.Interface
+	}{
+		{"Dir", d},
+		{"NotSeekable", &fakeStore{objects: map[string][]byte{"img.jpg": img}, wrap: wrapPlain}},
+		{"NotSeekableStat", &fakeStore{objects: map[string][]byte{"img.jpg": img}, wrap: wrapStat}},
+	}
+	tests := []struct {
+		name       string
+		method     string
+		inm        string
+		wantStatus int
+	}{
+		{"Same", "GET", `"img.jpg"`, 304},
+		{"SameHead", "HEAD", `"img.jpg"`, 304},
+		{"Weak", "GET", `W/"img.jpg"`, 304},
+		{"InList", "GET", `"pic.png", W/"x", "img.jpg"`, 304},
+		{"InListNoSpaces", "GET", `"pic.png","img.jpg"`, 304},
+		{"Star", "GET", `*`, 304},
+		{"Other", "GET", `"pic.png"`, 200},
+		{"OtherHead", "HEAD", `"pic.png"`, 200},
+		{"Prefix", "GET", `"img"`, 200},
+		{"Unquoted", "GET", `img.jpg`, 200},
+		{"Unterminated", "GET", `"img.jpg`, 200},
+		{"Empty", "GET", ``, 200},
+		{"EmptyTag", "GET", `""`, 200},
+	}
+	for _, b := range backends {
+		h := store.NewHandler(b.s, &store.HandlerOptions{Immutable: true})
+		for _, tc := range tests {
+			t.Run(b.name+"/"+tc.name, func(t *testing.T) {
+				resp, body := serve(t, h, tc.method, "/img.jpg", http.Header{"If-None-Match": {tc.inm}})
+				if resp.StatusCode != tc.wantStatus {
+					t.Fatalf("%s /img.jpg with If-None-Match %s: status %d, want %d", tc.method, tc.inm, resp.StatusCode, tc.wantStatus)
+				}
+				if got := resp.Header.Get("Etag"); got != `"img.jpg"` {
+					t.Errorf("%s /img.jpg with If-None-Match %s: ETag %q, want %q", tc.method, tc.inm, got, `"img.jpg"`)
+				}
+				if got := resp.Header.Get("Cache-Control"); got != immutableCache {
+					t.Errorf("%s /img.jpg with If-None-Match %s: Cache-Control %q, want %q", tc.method, tc.inm, got, immutableCache)
+				}
+				want := img
+				if tc.wantStatus == 304 || tc.method == "HEAD" {
+					want = nil
+				}
+				if !bytes.Equal(body, want) {
+					t.Errorf("%s /img.jpg with If-None-Match %s: body of %d bytes, want %d", tc.method, tc.inm, len(body), len(want))
+				}
+				if tc.wantStatus == 304 {
+					for _, k := range []string{"Content-Type", "Content-Length"} {
+						if got := resp.Header.Values(k); len(got) != 0 {
+							t.Errorf("%s /img.jpg with If-None-Match %s: 304 with %s %q, want none", tc.method, tc.inm, k, got)
+						}
+					}
+				}
+			})
+		}
+		// Without Immutable there is no ETag, so nothing matches it.
+		t.Run(b.name+"/NotImmutable", func(t *testing.T) {
+			resp, body := serve(t, store.NewHandler(b.s, nil), "GET", "/img.jpg", http.Header{"If-None-Match": {`"img.jpg"`}})
+			if resp.StatusCode != 200 || !bytes.Equal(body, img) {
+				t.Errorf("GET /img.jpg with If-None-Match \"img.jpg\", not Immutable: %d with %d bytes, want 200 with %d", resp.StatusCode, len(body), len(img))
+			}
+		})
+	}
+}
+
+// TestHandlerIfNoneMatchServer checks 304 over the wire, where the server
+// itself adds headers such as Content-Length.
+func TestHandlerIfNoneMatchServer(t *testing.T) {
+	d, img := newServedDir(t)
+	srv := httptest.NewServer(store.NewHandler(d, &store.HandlerOptions{Immutable: true}))
+	t.Cleanup(srv.Close)
+
+	req, err := http.NewRequestWithContext(t.Context(), "GET", srv.URL+"/img.jpg", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 || !bytes.Equal(body, img) {
+		t.Fatalf("GET /img.jpg: %d with %d bytes (%v), want 200 with %d", resp.StatusCode, len(body), err, len(img))
+	}
+	etag := resp.Header.Get("Etag")
+
+	req.Header.Set("If-None-Match", etag)
+	resp, err = srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 304 || len(body) != 0 {
+		t.Errorf("GET /img.jpg with If-None-Match %s: %d with %d bytes (%v), want 304 with none", etag, resp.StatusCode, len(body), err)
+	}
+	if got := resp.Header.Get("Cache-Control"); got != immutableCache {
+		t.Errorf("GET /img.jpg with If-None-Match %s: Cache-Control %q, want %q", etag, got, immutableCache)
+	}
+}
+
+// TestHandlerTraversal sends hostile request targets, unaltered by any
+// client, to a real server that serves a Dir with planted symlinks and
+// folders, with every kind of handler. A valid link signature must not
+// help: in the signed case every target carries one for its own key.
+func TestHandlerTraversal(t *testing.T) {
+	d, img := newServedDir(t)
+	now := time.Unix(1_700_000_000, 0)
+	signer := &store.Signer{Secret: []byte("0123456789abcdef0123456789abcdef")}
+	handlers := []struct {
+		name   string
+		h      http.Handler
+		signed bool
+	}{
+		{"Handler", store.Handler(d), false},
+		{"Immutable", store.NewHandler(d, &store.HandlerOptions{Immutable: true}), false},
+		{"Signed", store.NewHandler(d, &store.HandlerOptions{Immutable: true, Links: signer, Now: func() time.Time { return now }}), true},
+	}
+	const notFound = "404 page not found\n"
+	tests := []struct {
+		name       string
+		target     string
+		wantStatus int
+		wantBody   []byte // nil means notFound, for 404, or anything
+		wantType   string // "" means do not check
+	}{
+		{"Good", "/img.jpg", 200, img, "image/jpeg"},
+		{"GoodPNG", "/pic.png", 200, []byte("png bytes"), "image/png"},
+		{"GoodEncodedDot", "/img%2ejpg", 200, img, "image/jpeg"},
+		{"GoodAbsoluteForm", "http://test/img.jpg", 200, img, "image/jpeg"},
+
+		{"DotDot", "/../x", 404, nil, ""},
+		{"DotDotSecret", "/../secret.txt", 404, nil, ""},
+		{"DotDotEtcPasswd", "/../../etc/passwd", 404, nil, ""},
+		{"EncodedDotDot", "/%2e%2e/x", 404, nil, ""},
+		{"EncodedDotDotUpper", "/%2E%2E/secret.txt", 404, nil, ""},
+		{"EncodedDotDotSlash", "/%2e%2e%2fx", 404, nil, ""},
+		{"EncodedDotDotSlashSecret", "/%2e%2e%2fsecret.txt", 404, nil, ""},
+		{"DotDotEncodedSlash", "/..%2fx", 404, nil, ""},
+		{"DotDotEncodedSlashSecret", "/..%2Fsecret.txt", 404, nil, ""},
+		{"DoubleEncodedDotDot", "/%252e%252e%252fsecret.txt", 404, nil, ""},
+		{"EncodedSlash", "/a%2fb", 404, nil, ""},
+		{"EncodedBackslash", "/%5c..%5cx", 404, nil, ""},
+		{"EncodedBackslashSecret", "/..%5csecret.txt", 404, nil, ""},
+		{"Backslash", "/..\\secret.txt", 404, nil, ""},
+		{"DoubleSlash", "//etc/passwd", 404, nil, ""},
+		{"EncodedAbsolute", "/%2fetc%2fpasswd", 404, nil, ""},
+		{"AbsoluteForm", "http://test/../../etc/passwd", 404, nil, ""},
+		{"AbsoluteFormEncoded", "http://test/..%2fsecret.txt", 404, nil, ""},
+		{"WindowsAbsolute", "/C:%5cWindows%5cwin.ini", 404, nil, ""},
+		{"WindowsDrive", "/c:img.jpg", 404, nil, ""},
+		{"Dot", "/.", 404, nil, ""},
+		{"EncodedDot", "/%2e", 404, nil, ""},
+		{"DotDotAlone", "/..", 404, nil, ""},
+		{"Root", "/", 404, nil, ""},
+		{"Asterisk", "*", 404, nil, ""},
+		{"NUL", "/img.jpg%00", 404, nil, ""},
+		{"NULBeforeExt", "/img%00.jpg", 404, nil, ""},
+		{"NULDotDot", "/..%00/secret.txt", 404, nil, ""},
+		{"TempFile", "/.tmp-x", 404, nil, ""},
+		{"Hidden", "/.img.jpg", 404, nil, ""},
+		{"SymlinkOutside", "/leak.jpg", 404, nil, ""},
+		{"SymlinkOutsideRelative", "/leak2.jpg", 404, nil, ""},
+		{"SymlinkInside", "/alias.jpg", 404, nil, ""},
+		{"Subfolder", "/sub", 404, nil, ""},
+		{"SubfolderSlash", "/sub/", 404, nil, ""},
+		{"SubfolderNamedLikeKey", "/sub.jpg", 404, nil, ""},
+		{"SubfolderDotDot", "/sub/../img.jpg", 404, nil, ""},
+		{"TrailingSlash", "/img.jpg/", 404, nil, ""},
+
+		// Targets that net/http rejects before any handler runs.
+		{"Relative", "../x", 400, nil, ""},
+		{"RelativeSecret", "..%2fsecret.txt", 400, nil, ""},
+		{"Empty", "", 400, nil, ""},
+		{"RawNUL", "/img.jpg\x00", 400, nil, ""},
+	}
+	for _, hc := range handlers {
+		srv := httptest.NewServer(hc.h)
+		t.Cleanup(srv.Close)
+		addr := srv.Listener.Addr().String()
+		for _, tc := range tests {
+			t.Run(hc.name+"/"+tc.name, func(t *testing.T) {
+				target := tc.target
+				if u, err := url.ParseRequestURI(target); hc.signed && err == nil && target != "*" {
+					// A link signed for exactly the key the handler sees.
+					_, query, _ := strings.Cut(signer.Sign(strings.TrimPrefix(u.Path, "/"), now), "?")
+					target += "?" + query
+				}
+				resp, body := rawDo(t, addr, "GET", target, nil)
+				if resp.StatusCode != tc.wantStatus {
+					t.Errorf("GET %q: status %d, want %d", target, resp.StatusCode, tc.wantStatus)
+				}
+				want := tc.wantBody
+				if want == nil && tc.wantStatus == 404 {
+					want = []byte(notFound)
+				}
+				if want != nil && !bytes.Equal(body, want) {
+					t.Errorf("GET %q: body of %d bytes %.60q, want %d bytes %.60q", target, len(body), body, len(want), want)
+				}
+				if resp.StatusCode != 200 {
+					for _, listed := range []string{secret, "img.jpg", "pic.png", "sub", "leak", "alias", "<a", "<pre"} {
+						if bytes.Contains(body, []byte(listed)) {
+							t.Errorf("GET %q: status %d with body %q, which holds %q", target, resp.StatusCode, body, listed)
+						}
+					}
+					if got := resp.Header.Values("Cache-Control"); len(got) != 0 {
+						t.Errorf("GET %q: status %d with Cache-Control %q, want none", target, resp.StatusCode, got)
+					}
+				}
+				if tc.wantStatus == 400 {
+					return // net/http's own answer, not the handler's
+				}
+				if got := resp.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+					t.Errorf("GET %q: X-Content-Type-Options %q, want nosniff", target, got)
+				}
+				if tc.wantType != "" {
+					if got := resp.Header.Get("Content-Type"); got != tc.wantType {
+						t.Errorf("GET %q: Content-Type %q, want %q", target, got, tc.wantType)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestNewHandlerPanics(t *testing.T) {
+	d, _ := newServedDir(t)
+	tests := []struct {
+		name string
+		s    store.Interface
+		opts *store.HandlerOptions
+	}{
+		{"NilStore", nil, nil},
+		{"NilStoreWithOptions", nil, &store.HandlerOptions{Immutable: true}},
+		{"NilSecret", d, &store.HandlerOptions{Links: &store.Signer{}}},
+		{"EmptySecret", d, &store.HandlerOptions{Links: &store.Signer{Secret: []byte{}}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("NewHandler(%v, %+v) did not panic", tc.s, tc.opts)
+				}
+			}()
+			store.NewHandler(tc.s, tc.opts)
+		})
+	}
 }
