@@ -324,6 +324,40 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("signed links", func(t *testing.T) {
+		secret := filepath.Join(t.TempDir(), "secret")
+		if err := os.WriteFile(secret, []byte("0123456789abcdef0123456789abcdef\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		signed := startProgram(t, bins["asyncserver"], 2, "--port", "0", "--scaler", scaleSrv.addrs["addr"],
+			"--http", "127.0.0.1:0", "--dir", filepath.Join(t.TempDir(), "scaled_images"),
+			"--link-secret", "@"+secret, "--link-ttl", "10m")
+		link := linkOf(rawUpload(t, signed.addrs["addr"], jpg))
+		if !strings.Contains(link, "?e=") || !strings.Contains(link, "&s=") {
+			t.Fatalf("link %q carries no expiry and signature", link)
+		}
+		resp, err := http.Get(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") || resp.Header.Get("Etag") == "" {
+			t.Errorf("GET the signed link: %s, Cache-Control %q, ETag %q", resp.Status, resp.Header.Get("Cache-Control"), resp.Header.Get("Etag"))
+		}
+		altered := strings.Replace(link, "&s=", "&s=A", 1)
+		altered = altered[:len(altered)-1] // the same length, another signature
+		for _, bad := range []string{link[:strings.IndexByte(link, '?')], altered, strings.Replace(link, "?e=", "?e=1", 1)} {
+			resp, err := http.Get(bad)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNotFound && resp.StatusCode != http.StatusForbidden {
+				t.Errorf("GET %s: %s, want 404 or 403", bad, resp.Status)
+			}
+		}
+	})
+
 	t.Run("port in use", func(t *testing.T) {
 		_, busy, _ := net.SplitHostPort(scaleSrv.addrs["addr"])
 		cmd := exec.Command(bins["scaleserver"], "--port", busy)

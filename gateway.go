@@ -10,6 +10,7 @@ import (
 	"image"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/escala-img/escala/scaler"
 	"github.com/escala-img/escala/store"
@@ -39,6 +40,12 @@ type Gateway struct {
 	// BaseURL is where Store's contents are served: the link of a result
 	// stored under key is BaseURL + "/" + key. It must be set.
 	BaseURL string
+
+	// Links, when set, makes every link expire: the link of a result is
+	// BaseURL + "/" + Links.Sign(key, now), which carries its expiry and
+	// signature. Serve Store with store.NewHandler and the same Signer in
+	// HandlerOptions.Links. nil means links that never expire.
+	Links *store.Signer
 
 	// Quality is the JPEG quality of results when a request names none.
 	// 0 means scaler.DefaultQuality.
@@ -113,7 +120,11 @@ func (g *Gateway) Serve(ctx context.Context, req *transport.Request) (*transport
 		return nil, &storeError{err}
 	}
 	b := dst.Bounds()
-	link := strings.TrimSuffix(g.BaseURL, "/") + "/" + key
+	link := key
+	if g.Links != nil {
+		link = g.Links.Sign(key, time.Now())
+	}
+	link = strings.TrimSuffix(g.BaseURL, "/") + "/" + link
 	g.logger().Info("stored",
 		"peer", req.RemoteAddr, "protocol", req.Protocol, "bytes", len(req.Body),
 		"from", fmt.Sprintf("%dx%d", src.X, src.Y), "to", fmt.Sprintf("%dx%d", b.Dx(), b.Dy()), "link", link)

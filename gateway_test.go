@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/escala-img/escala"
 	"github.com/escala-img/escala/internal/sample"
@@ -299,5 +300,34 @@ func TestDownload(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
 		t.Errorf("the folder holds %d files after a failed download, want 1", len(entries))
+	}
+}
+
+// With Links, each link carries an expiry and a signature that a handler
+// with the same Signer accepts, and that one with another secret does not.
+func TestGatewayLinks(t *testing.T) {
+	g, dir := newGateway(t, nil)
+	g.Links = &store.Signer{Secret: []byte("a secret of 32 bytes, or near it"), TTL: time.Hour}
+	resp, err := g.Serve(context.Background(), &transport.Request{Body: sample.JPEG(60, 40)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, ok := strings.CutPrefix(resp.Location, "http://files.test/i/")
+	if !ok || !regexp.MustCompile(`^[a-z2-7]{32}\.jpg\?e=[0-9]+&s=[A-Za-z0-9_-]{22}$`).MatchString(link) {
+		t.Fatalf("signed link %q", resp.Location)
+	}
+	for _, tc := range []struct {
+		secret string
+		want   int
+	}{
+		{"a secret of 32 bytes, or near it", http.StatusOK},
+		{"another secret of about 32 bytes", http.StatusNotFound},
+	} {
+		h := store.NewHandler(dir, &store.HandlerOptions{Immutable: true, Links: &store.Signer{Secret: []byte(tc.secret)}})
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/"+link, nil))
+		if rec.Code != tc.want {
+			t.Errorf("GET the signed link with secret %q: %d, want %d", tc.secret, rec.Code, tc.want)
+		}
 	}
 }

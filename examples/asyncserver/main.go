@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/escala-img/escala"
 	"github.com/escala-img/escala/internal/serverflags"
@@ -36,6 +37,8 @@ func main() {
 	var protocol transport.Protocol
 	flag.TextVar(&protocol, "scaler-protocol", transport.Native, "protocol of the scale servers: native, or framed for one that speaks only the original framing")
 	quality := flag.Int("quality", scaler.DefaultQuality, "JPEG quality of results, 1 to 100")
+	linkSecret := flag.String("link-secret", "", "sign links so that they expire after --link-ttl: the secret, or @file to read it from a file (empty: links never expire)")
+	linkTTL := flag.Duration("link-ttl", time.Hour, "how long a signed link works, with --link-secret")
 	limits := serverflags.Register(flag.CommandLine)
 	flag.Parse()
 	err := limits.Check()
@@ -44,6 +47,12 @@ func main() {
 		err = fmt.Errorf("--quality %d is not between 1 and 100", *quality)
 	case protocol == transport.Raw:
 		err = errors.New("--scaler-protocol must be native or framed")
+	case *linkTTL <= 0:
+		err = fmt.Errorf("--link-ttl %v is not positive", *linkTTL)
+	}
+	var links *store.Signer
+	if err == nil && *linkSecret != "" {
+		links, err = signer(*linkSecret, *linkTTL)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "asyncserver:", err)
@@ -75,11 +84,12 @@ func main() {
 		Scaler:    &balancer,
 		Store:     dir,
 		BaseURL:   *publicURL,
+		Links:     links,
 		Quality:   *quality,
 		MaxPixels: limits.MaxPixels(),
 		Budget:    limits.Budget(1, 4),
 	})
-	files := limits.HTTPServer(store.Handler(dir))
+	files := limits.HTTPServer(store.NewHandler(dir, &store.HandlerOptions{Immutable: true, Links: links}))
 
 	slog.Info("gateway listening", "addr", gl.Addr().String(), "scalers", *scalers, "dir", *dirPath)
 	slog.Info("serving results", "url", "http://"+hl.Addr().String(), "links", *publicURL)
@@ -88,7 +98,7 @@ func main() {
 	defer stop()
 	served := make(chan error, 2)
 	go func() { served <- gateway.Serve(gl) }()
-	go func() { served <- files.Serve(hl) }()
+	go func() { served <- files.Serve(limits.Listener(hl)) }()
 	select {
 	case err := <-served:
 		fail(err)
@@ -105,6 +115,22 @@ func main() {
 		gateway.Close()
 		fail(fmt.Errorf("requests still running after --shutdown-timeout: %w", err))
 	}
+}
+
+// signer returns the Signer of --link-secret: the secret itself, or the
+// contents of the file named after an '@', without a final line break.
+func signer(secret string, ttl time.Duration) (*store.Signer, error) {
+	if name, ok := strings.CutPrefix(secret, "@"); ok {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("--link-secret: %w", err)
+		}
+		secret = strings.TrimRight(string(data), "\r\n")
+	}
+	if len(secret) < 16 {
+		return nil, errors.New("--link-secret is shorter than 16 bytes")
+	}
+	return &store.Signer{Secret: []byte(secret), TTL: ttl}, nil
 }
 
 func fail(err error) {
