@@ -6,7 +6,10 @@ package serverflags
 import (
 	"flag"
 	"fmt"
+	"net"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"runtime/debug"
 	"time"
 
@@ -124,4 +127,44 @@ func (l *Limits) HTTPServer(h http.Handler) *http.Server {
 		IdleTimeout:       l.IdleTimeout,
 		MaxHeaderBytes:    16 << 10,
 	}
+}
+
+// Listener returns ln with at most --max-conns connections open at once:
+// one accepted beyond that is closed before it is returned, and Accept
+// goes on to the next. It is what transport.Server does with MaxConns, for
+// the HTTP server of the results.
+func (l *Limits) Listener(ln net.Listener) net.Listener {
+	return &limitListener{Listener: ln, max: int64(l.MaxConns)}
+}
+
+type limitListener struct {
+	net.Listener
+	max  int64
+	open atomic.Int64
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if l.open.Add(1) <= l.max {
+			return &limitConn{Conn: c, l: l}, nil
+		}
+		l.open.Add(-1)
+		c.Close()
+	}
+}
+
+// A limitConn gives its place back when it is first closed.
+type limitConn struct {
+	net.Conn
+	l    *limitListener
+	once sync.Once
+}
+
+func (c *limitConn) Close() error {
+	c.once.Do(func() { c.l.open.Add(-1) })
+	return c.Conn.Close()
 }

@@ -1,8 +1,11 @@
 package serverflags
 
 import (
+	"errors"
 	"flag"
+	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -87,4 +90,61 @@ func TestLimitsCheck(t *testing.T) {
 			t.Errorf("%v: Check = %v, want an error naming %s", args, err, args[0])
 		}
 	}
+}
+
+// Connections beyond --max-conns are closed at once; a place comes back
+// when a connection is closed.
+func TestListener(t *testing.T) {
+	l, err := parse(t, "--max-conns", "2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := l.Listener(inner)
+	defer ln.Close()
+	accepted := make(chan net.Conn)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				close(accepted)
+				return
+			}
+			accepted <- c
+		}
+	}()
+	dial := func() net.Conn {
+		c, err := net.Dial("tcp", inner.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	dial()
+	dial()
+	first, second := <-accepted, <-accepted
+	extra := dial()
+	extra.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := extra.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("connection over --max-conns: Read = %v, want it closed", err)
+	}
+	first.Close()
+	first.Close() // twice: the place is given back once
+	dial()
+	select {
+	case c := <-accepted:
+		defer c.Close()
+	case <-time.After(5 * time.Second):
+		t.Fatal("no connection accepted after one of --max-conns closed")
+	}
+	third := dial()
+	third.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := third.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("a second Close gave back a second place: Read = %v, want the connection closed", err)
+	}
+	second.Close()
 }
