@@ -99,16 +99,50 @@ func readFrame(r io.Reader, pre []byte, max int, admit func(n int) error) (*fram
 	if uint64(m)+uint64(b) > uint64(max) {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrFrameTooLarge, uint64(m)+uint64(b), max)
 	}
-	if admit != nil {
-		if err := admit(int(m) + int(b)); err != nil {
-			return nil, err
-		}
-	}
-	buf := make([]byte, int(m)+int(b))
-	if _, err := io.ReadFull(r, buf); err != nil {
+	buf, err := readGrowing(r, int(m)+int(b), admit)
+	if err != nil {
 		return nil, err
 	}
 	return &frame{typ: typ, meta: buf[:m:m], body: buf[m:]}, nil
+}
+
+// firstChunk is the buffer readGrowing starts with.
+const firstChunk = 64 << 10
+
+// readGrowing reads exactly n bytes from r. It does not trust n: its
+// buffer starts at 64 KiB and doubles only when full, so that memory
+// follows the bytes that arrived, and each allocation is first admitted
+// (when admit is not nil) for the bytes it adds. A peer that announces a
+// large frame and then trickles thus holds no more of a budget than it
+// has sent. A stream that ends early gives io.ErrUnexpectedEOF.
+func readGrowing(r io.Reader, n int, admit func(n int) error) ([]byte, error) {
+	size := min(n, firstChunk)
+	if admit != nil {
+		if err := admit(size); err != nil {
+			return nil, err
+		}
+	}
+	buf := make([]byte, 0, size)
+	for len(buf) < n {
+		if len(buf) == cap(buf) {
+			size = min(2*cap(buf), n)
+			if admit != nil {
+				if err := admit(size - cap(buf)); err != nil {
+					return nil, err
+				}
+			}
+			buf = append(make([]byte, 0, size), buf...)
+		}
+		k, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+k]
+		if err != nil && len(buf) < n {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+	}
+	return buf, nil
 }
 
 // writeFrame writes one frame to w in as few writes as the writer allows.
@@ -224,7 +258,10 @@ func parseRequest(f *frame) (*Request, error) {
 		}
 		req.Body = f.body
 	case wireGray:
-		if rw == 0 || rh == 0 || uint64(rw)*uint64(rh) != uint64(len(f.body)) {
+		if rw == 0 || rh == 0 {
+			return nil, fmt.Errorf("%w: raw gray size %dx%d is empty", errBadRequest, rw, rh)
+		}
+		if uint64(rw)*uint64(rh) != uint64(len(f.body)) {
 			return nil, fmt.Errorf("%w: raw gray body of %d bytes is not %dx%d", errBadRequest, len(f.body), rw, rh)
 		}
 		req.Image = &image.Gray{Pix: f.body, Stride: int(rw), Rect: image.Rect(0, 0, int(rw), int(rh))}
@@ -283,7 +320,7 @@ func parseResult(f *frame) (*Response, error) {
 			return nil, fmt.Errorf("transport: result has a body but no format")
 		}
 	case wireGray:
-		if resp.Width == 0 || uint64(resp.Width)*uint64(resp.Height) != uint64(len(f.body)) {
+		if resp.Width == 0 || resp.Height == 0 || uint64(resp.Width)*uint64(resp.Height) != uint64(len(f.body)) {
 			return nil, fmt.Errorf("transport: raw gray result of %d bytes is not %dx%d", len(f.body), resp.Width, resp.Height)
 		}
 		resp.Image = &image.Gray{Pix: f.body, Stride: resp.Width, Rect: image.Rect(0, 0, resp.Width, resp.Height)}

@@ -627,12 +627,12 @@ func (c *conn) writeError(err error) error {
 func (c *conn) serveFramed(l int, end time.Time) {
 	limit := frameLimit(c.s.MaxFrameSize)
 	for {
-		if err := c.reserve(l, end); err != nil {
+		body, err := readGrowing(c.reader(end), l, func(n int) error { return c.reserve(n, end) })
+		if errors.Is(err, ErrBusy) || errors.Is(err, scaler.ErrBusy) || errors.Is(err, scaler.ErrTooLarge) {
 			c.logError(Framed, err)
 			return
 		}
-		body := make([]byte, l)
-		if _, err := io.ReadFull(c.reader(end), body); err != nil {
+		if err != nil {
 			c.s.logger().Warn("transport: reading framed request", "peer", c.remote, "err", err)
 			return
 		}
@@ -710,10 +710,13 @@ func (c *conn) readRaw(pre []byte, eof bool, end time.Time) ([]byte, error) {
 			return nil, fmt.Errorf("%w: upload over the limit of %d bytes", ErrFrameTooLarge, limit)
 		}
 		if len(buf) == cap(buf) {
-			// Grow to the size the header gave, if any, else double, but
-			// by 4 MiB at most: the old buffer is garbage until the
-			// collector runs.
-			size := min(max(cap(buf)+min(cap(buf), 4<<20), n), limit+1)
+			// Double, up to the size the header gave, if any: memory
+			// follows the bytes that arrived, whatever the header says.
+			size := 2 * cap(buf)
+			if n > 0 {
+				size = min(size, n)
+			}
+			size = min(size, limit+1)
 			if err := c.reserve(size-cap(buf), end); err != nil {
 				return nil, err
 			}

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -681,4 +682,56 @@ func TestMaxConns(t *testing.T) {
 		}
 	}
 	idle[1].Close()
+}
+
+// Peers that announce large requests and then trickle hold only as much of
+// the budget as they have sent, in each protocol, so that a few of them
+// cannot keep everyone else waiting.
+func TestSlowRequestsHoldLittle(t *testing.T) {
+	const slow, announced = 8, 600 << 10
+	budget := &scaler.Budget{Max: slow*firstChunk + 200<<10}
+	_, rl := startServer(t, echo, func(s *Server) {
+		s.Budget = budget
+		s.StallTimeout = 10 * time.Second
+		s.ReadTimeout = 10 * time.Second
+	})
+	addr := rl.Addr().String()
+	for i := range slow {
+		c := dialRaw(t, addr)
+		var hdr []byte
+		switch i % 2 {
+		case 0: // a native frame of 600 KiB
+			hdr = binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32([]byte(magic+"\x01\x01\x00\x00"), 32), announced-32)
+		case 1: // a framed request of 600 KiB
+			hdr = binary.BigEndian.AppendUint32(nil, announced)
+		}
+		if _, err := c.Write(append(hdr, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Wait until the slow peers hold their first chunks: then less than
+	// 200 KiB of the budget is left.
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		release, err := budget.Acquire(ended, 200<<10+1)
+		if err != nil {
+			break
+		}
+		release()
+		if time.Now().After(deadline) {
+			t.Fatal("the slow peers hold no budget after 5s")
+		}
+		runtime.Gosched()
+	}
+	start := time.Now()
+	c := &Client{Addr: addr}
+	defer c.Close()
+	if _, err := c.Do(context.Background(), &Request{Body: testJPEG(t, 64, 64)}); err != nil {
+		t.Fatalf("a request while %d peers trickle large requests: %v", slow, err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("a request while %d peers trickle large requests took %v", slow, d)
+	}
 }
