@@ -64,12 +64,13 @@ func ParseFormat(name string) (Format, error) {
 
 // DecodeConfig reads the header of the image in r and returns its size and
 // format, checking that the size is within opts.MaxPixels. It reads only
-// as far as the header. A nil opts means the defaults.
+// as far as the header; a *bytes.Reader it reads at offsets, without
+// copying, and leaves where it was. A nil opts means the defaults.
 //
 // Errors wrap ErrInvalid when r holds no image of a supported format and
 // ErrTooLarge when the image has more pixels than allowed.
 func DecodeConfig(r io.Reader, opts *Options) (image.Config, Format, error) {
-	cfg, name, err := image.DecodeConfig(r)
+	cfg, name, err := image.DecodeConfig(atReader(r))
 	if err != nil {
 		return image.Config{}, 0, decodeError(name, err)
 	}
@@ -89,8 +90,9 @@ func DecodeConfig(r io.Reader, opts *Options) (image.Config, Format, error) {
 // Decode decodes the image in r: JPEG (baseline, progressive, CMYK and
 // YCCK), PNG (all bit depths, paletted, with alpha), GIF (its first
 // frame), BMP, TIFF or WebP. It reads the header first and checks the size
-// against opts.MaxPixels before any pixel memory is allocated. A nil opts
-// means the defaults.
+// against opts.MaxPixels before any pixel memory is allocated. A
+// *bytes.Reader it reads at offsets, without copying, and leaves where it
+// was. A nil opts means the defaults.
 //
 // The pixels are returned as stored: EXIF orientation is not applied (see
 // ExifOrientation and Orient). The concrete type is the decoder's, e.g.
@@ -101,6 +103,7 @@ func DecodeConfig(r io.Reader, opts *Options) (image.Config, Format, error) {
 // a truncated or corrupt one, and ErrTooLarge when the image has more
 // pixels than allowed.
 func Decode(r io.Reader, opts *Options) (image.Image, error) {
+	r = atReader(r)
 	// The header is read twice: by DecodeConfig and again by the decoder.
 	// A seekable r is rewound; any other is replayed from what was read.
 	var replay io.Reader
@@ -140,8 +143,40 @@ func Decode(r io.Reader, opts *Options) (image.Image, error) {
 	return img, nil
 }
 
+// atReader returns r, or, for a *bytes.Reader, a reader of the same bytes
+// that package image uses as it is, which the decoders read at offsets.
+// Package image wraps any reader without a Peek method in a bufio.Reader,
+// and the TIFF decoder, given no io.ReaderAt, buffers its input itself,
+// 10 MiB at a time towards the offsets that the file's directory gives:
+// an 8-byte TIFF header would cost 10 MiB. The result reads from r's
+// position on, and leaves r where it is.
+func atReader(r io.Reader) io.Reader {
+	br, ok := r.(*bytes.Reader)
+	if !ok {
+		return r
+	}
+	return peekReader{io.NewSectionReader(br, br.Size()-int64(br.Len()), int64(br.Len()))}
+}
+
+// peekReader is an io.SectionReader with the Peek by which package image
+// knows that a reader needs no buffering.
+type peekReader struct{ *io.SectionReader }
+
+// Peek returns the next n bytes without reading them, or fewer and an
+// error, as bufio.Reader does.
+func (r peekReader) Peek(n int) ([]byte, error) {
+	off, err := r.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, n)
+	m, err := r.ReadAt(b, off)
+	return b[:m], err
+}
+
 // decodeError wraps a decoder's error in ErrInvalid, saying "truncated"
-// for the end-of-file errors that mean it.
+// for the end-of-file errors that mean it, and for the errors in which a
+// decoder says in words that its data ended early.
 func decodeError(format string, err error) error {
 	switch {
 	case errors.Is(err, image.ErrFormat):
@@ -150,10 +185,28 @@ func decodeError(format string, err error) error {
 		return fmt.Errorf("%w: %s: truncated", ErrInvalid, format)
 	}
 	msg := err.Error()
+	for _, s := range truncatedTexts {
+		if strings.Contains(msg, s) {
+			return fmt.Errorf("%w: %s: truncated", ErrInvalid, format)
+		}
+	}
 	if !strings.HasPrefix(msg, format+":") {
 		msg = format + ": " + msg
 	}
 	return fmt.Errorf("%w: %s", ErrInvalid, msg)
+}
+
+// truncatedTexts are what the decoders say, without wrapping an
+// end-of-file error, when the data ends before the image does: image/gif
+// formats io.ErrUnexpectedEOF with %s, image/jpeg runs out of scan data,
+// image/png and image/gif of compressed pixels, and x/image/riff (of WebP)
+// of a chunk.
+var truncatedTexts = []string{
+	io.ErrUnexpectedEOF.Error(),
+	"short Huffman data",
+	"not enough pixel data",
+	"not enough image data",
+	"riff: short chunk",
 }
 
 // DecodeGray decodes the image in r straight to 8-bit gray, with Decode's

@@ -112,8 +112,16 @@ func (o *Options) Size(w, h int, factor float64) (int, int, error) {
 			return 0, 0, fmt.Errorf("%w: factor %v is not a positive number", ErrInvalidOptions, factor)
 		}
 		// The small bias keeps 0.7×10 at 7 despite binary rounding.
-		ow = max(1, int(math.Floor(float64(w)*factor+1e-9)))
-		oh = max(1, int(math.Floor(float64(h)*factor+1e-9)))
+		fw := math.Floor(float64(w)*factor + 1e-9)
+		fh := math.Floor(float64(h)*factor + 1e-9)
+		// Converting a float beyond the range of int gives any value (on
+		// amd64, a negative one, which would make the result 1×1): refuse
+		// such a size before, as checkPixels would.
+		if fw > math.MaxInt32 || fh > math.MaxInt32 {
+			return 0, 0, fmt.Errorf("%w: %dx%d scaled by %v is over the limit of %d pixels", ErrTooLarge, w, h, factor, o.maxPixels())
+		}
+		ow = max(1, int(fw))
+		oh = max(1, int(fh))
 	}
 	ow, oh, err := fitSize(w, h, ow, oh)
 	if err != nil {

@@ -565,6 +565,9 @@ func (c *conn) serveNative(pre []byte, end time.Time) {
 	for {
 		admit := func(n int) error { return c.reserve(n, end) }
 		f, err := readFrame(c.reader(end), pre, limit, admit)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			err = c.timedOut("request", end, err)
+		}
 		if err != nil {
 			var he *headerError
 			switch {
@@ -670,10 +673,32 @@ func (c *conn) serveFramed(l int, end time.Time) {
 	}
 }
 
+// timedOut returns the error that tells a peer its request, upload or
+// other thing being received timed out: it stalled for StallTimeout, or
+// was not complete at end. err is the deadline error, which it wraps.
+func (c *conn) timedOut(what string, end time.Time, err error) error {
+	if time.Now().Before(end) {
+		return fmt.Errorf("transport: %s stalled: no data for %v (%w)", what, orDefault(c.s.StallTimeout, DefaultStallTimeout), err)
+	}
+	return fmt.Errorf("transport: %s not complete after %v (%w)", what, orDefault(c.s.ReadTimeout, DefaultReadTimeout), err)
+}
+
+// A peerGone is a failure to read from a peer that reset or broke the
+// connection: there is nobody left to answer.
+type peerGone struct{ err error }
+
+func (e *peerGone) Error() string { return "transport: reading upload: " + e.err.Error() }
+func (e *peerGone) Unwrap() error { return e.err }
+
 // serveRaw receives one image file whose first bytes are pre, answers it
 // with one line and closes. eof says the peer has already half-closed.
 func (c *conn) serveRaw(pre []byte, eof bool, end time.Time) {
 	body, err := c.readRaw(pre, eof, end)
+	var gone *peerGone
+	if errors.As(err, &gone) {
+		c.s.logger().Warn("transport: reading upload", "peer", c.remote, "err", gone.err)
+		return
+	}
 	if err == nil {
 		var resp *Response
 		if resp, err = c.handle(&Request{Body: body}, Raw); err == nil {
@@ -727,14 +752,10 @@ func (c *conn) readRaw(pre []byte, eof bool, end time.Time) ([]byte, error) {
 		switch {
 		case errors.Is(err, io.EOF):
 			eof = true
-		case errors.Is(err, os.ErrDeadlineExceeded) && time.Now().Before(end):
-			return nil, fmt.Errorf("transport: upload stalled: no data for %v after %d bytes (%w)",
-				orDefault(c.s.StallTimeout, DefaultStallTimeout), len(buf), err)
 		case errors.Is(err, os.ErrDeadlineExceeded):
-			return nil, fmt.Errorf("transport: upload not complete after %v: %d bytes (%w)",
-				orDefault(c.s.ReadTimeout, DefaultReadTimeout), len(buf), err)
+			return nil, fmt.Errorf("%w after %d bytes", c.timedOut("upload", end, err), len(buf))
 		case err != nil:
-			return nil, fmt.Errorf("transport: reading upload: %w", err)
+			return nil, &peerGone{err}
 		}
 	}
 }
