@@ -12,7 +12,10 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite the fuzz seeds in testdata/fuzz/FuzzScan")
+var (
+	update   = flag.Bool("update", false, "rewrite the fuzz seeds in testdata/fuzz/FuzzScan")
+	genSeeds = flag.Bool("genseeds", false, "the same as -update, as in the other packages")
+)
 
 // seedDir holds the FuzzScan seed corpus, in the go test fuzz v1 format.
 var seedDir = filepath.Join("testdata", "fuzz", "FuzzScan")
@@ -23,6 +26,61 @@ var seedFiles = []string{
 	"jpeg/exif-thumbnail", "jpeg/restart-markers", "jpeg/fill-bytes", "jpeg/progressive",
 	"png/paletted", "gif/two-frames", "bmp/24-bit", "bmp/no-sizes-top-down", "bmp/core-header",
 	"tiff/deflate", "tiff/big-endian-strips-tiles", "tiff/sub-ifds-exif", "webp/odd",
+}
+
+// A scanSeed is one file of the seed corpus.
+type scanSeed struct {
+	name     string
+	data     []byte
+	complete bool // one of seedFiles, whose end Scan must find
+}
+
+// scanSeeds returns the seed corpus: the files named in seedFiles, and
+// broken files of each format: cut short, with a flipped signature byte,
+// or with absurd lengths and offsets.
+func scanSeeds(tb testing.TB) []scanSeed {
+	tb.Helper()
+	files := map[string][]byte{}
+	for _, f := range testFiles(tb) {
+		files[f.name] = f.data
+	}
+	var seeds []scanSeed
+	for _, name := range seedFiles {
+		data, ok := files[name]
+		if !ok {
+			tb.Fatalf("seed %s: no such test file", name)
+		}
+		seeds = append(seeds, scanSeed{seedName(name), data, true})
+	}
+	add := func(name string, data []byte) { seeds = append(seeds, scanSeed{name, data, false}) }
+	half := func(name string) []byte { return files[name][:len(files[name])/2] }
+	patch := func(name string, off int, p ...byte) []byte {
+		b := append([]byte(nil), files[name]...)
+		copy(b[off:], p)
+		return b
+	}
+	thumb := files["jpeg/exif-thumbnail"]
+	jpegHead := cat([]byte{0xff, 0xd8}, segment(0xdb, tricky(65)))
+	ihdr := pngChunk("IHDR", make([]byte, 13))
+
+	add("jpeg-thumbnail-truncated", thumb[:len(thumb)/3])
+	add("jpeg-bad-signature", []byte("\xff\xd8\x00"))
+	add("jpeg-segment-past-end", cat(jpegHead, []byte{0xff, 0xc4, 0xff, 0xff}))
+	add("png-paletted-truncated", half("png/paletted"))
+	add("png-bad-signature", patch("png/paletted", 6, 0x1b))
+	add("png-huge-chunk", cat([]byte(pngSig), ihdr, []byte("\x80\x00\x00\x00IDAT")))
+	add("gif-two-frames-truncated", half("gif/two-frames"))
+	add("gif-bad-block", cat([]byte(gifHead), []byte{0x21, 0xf9, 4, 0, 0, 0, 0, 0, 0x99}))
+	add("bmp-24-bit-truncated", half("bmp/24-bit"))
+	add("bmp-huge-file-size", patch("bmp/24-bit", 2, 0xff, 0xff, 0xff, 0x7f))
+	add("bmp-rle-without-sizes", bmpHead(0, 54, 40, 1))
+	add("tiff-deflate-truncated", half("tiff/deflate"))
+	add("tiff-huge-ifd-offset", tiffHead(0xfffffff0))
+	add("tiff-ifd-loop", cat(tiffHead(8), emptyIFD(14), emptyIFD(8)))
+	add("tiff-too-many-entries", cat(tiffHead(8), []byte{0x01, 0x10}))
+	add("webp-huge-riff-size", patch("webp/odd", 4, 0xff, 0xff, 0xff, 0xff))
+	add("webp-riff-size-3", []byte("RIFF\x03\x00\x00\x00WEBP"))
+	return seeds
 }
 
 // seedName returns the corpus file name for a test file.
@@ -50,33 +108,43 @@ func readSeed(tb testing.TB, path string) []byte {
 	return []byte(data)
 }
 
-// TestFuzzSeeds checks that the seed corpus holds the files named in
-// seedFiles, each of them complete, and rewrites it with -update.
+// TestFuzzSeeds checks that the seed corpus holds the seeds of scanSeeds,
+// the files of seedFiles complete, and rewrites it with -update. Files
+// named found-*, inputs the fuzzer found, are kept.
 func TestFuzzSeeds(t *testing.T) {
-	files := map[string][]byte{}
-	for _, f := range testFiles(t) {
-		files[f.name] = f.data
-	}
-	for i, name := range seedFiles {
-		path := filepath.Join(seedDir, seedName(name))
-		if *update {
-			data, ok := files[name]
-			if !ok {
-				t.Fatalf("seed %s: no such test file", name)
+	seeds := scanSeeds(t)
+	if *update || *genSeeds {
+		old, err := os.ReadDir(seedDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range old {
+			if !strings.HasPrefix(e.Name(), "found-") {
+				os.Remove(filepath.Join(seedDir, e.Name()))
 			}
-			text := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\nuint64(%d)\n", data, i)
+		}
+		for i, s := range seeds {
+			text := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\nuint64(%d)\n", s.data, i)
 			if len(text) >= 4096 {
-				t.Fatalf("seed %s: %d bytes, want under 4096", name, len(text))
+				t.Fatalf("seed %s: %d bytes, want under 4096", s.name, len(text))
 			}
-			if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(seedDir, s.name), []byte(text), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
-		t.Run(name, func(t *testing.T) {
-			data := readSeed(t, path)
-			var s Scanner
-			if n, err := s.Scan(data); n != len(data) || err != nil {
-				t.Errorf("Scan(seed %s) = %d, %v, want %d, nil", name, n, err, len(data))
+	}
+	if entries, err := os.ReadDir(seedDir); err != nil || len(entries) > 30 {
+		t.Errorf("%s: %d files, %v; want at most 30", seedDir, len(entries), err)
+	}
+	for _, s := range seeds {
+		t.Run(s.name, func(t *testing.T) {
+			data := readSeed(t, filepath.Join(seedDir, s.name))
+			if !s.complete {
+				return
+			}
+			var sc Scanner
+			if n, err := sc.Scan(data); n != len(data) || err != nil {
+				t.Errorf("Scan(seed %s) = %d, %v, want %d, nil", s.name, n, err, len(data))
 			}
 		})
 	}

@@ -3,11 +3,125 @@ package jpegdec
 import (
 	"bytes"
 	"errors"
+	"flag"
+	"fmt"
 	"image"
 	"image/jpeg"
+	"os"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
+
+var genSeeds = flag.Bool("genseeds", false, "rewrite the seed corpus in testdata/fuzz/FuzzDecodeGray")
+
+// fuzzSeeds returns the generated part of the seed corpus of
+// FuzzDecodeGray, the files of testdata broken in each way the decoder
+// checks for, and a few of them whole. The corpus also holds inputs that
+// the fuzzer found, found-*, kept by hand.
+func fuzzSeeds(tb testing.TB) []testFile {
+	tb.Helper()
+	var seeds []testFile
+	add := func(name string, data []byte) { seeds = append(seeds, testFile{name, data}) }
+	seq := readTestFile(tb, "17x9-420.jpg")
+	sof := findSegment(tb, seq, 0xc0).at
+	sos := findSegment(tb, seq, 0xda)
+	dht := findSegment(tb, seq, 0xc4).at
+	prog := readTestFile(tb, "8x8-gray-prog.jpg")
+	psof := findSegment(tb, prog, 0xc2).at
+	psos := findSegment(tb, prog, 0xda).at
+	psos2 := nthSegment(tb, prog, 0xda, 1).at
+	gray := readTestFile(tb, "1x1-gray.jpg")
+	gsof := findSegment(tb, gray, 0xc0).at
+	rst := readTestFile(tb, "17x9-gray-rst1.jpg")
+	prog1 := readTestFile(tb, "1x1-422-prog.jpg")
+	cmyk := readTestFile(tb, "17x9-cmyk-22.jpg")
+
+	// Described in testdata/README.md.
+	add("huge-header", patched(gray, func(b []byte) { copy(b[gsof+5:], []byte{0xff, 0xff, 0xff, 0xff}) }))
+	add("progressive-1x1-truncated", prog1[:len(prog1)-9])
+	add("restart-every-mcu", rst)
+
+	add("whole-ycck-1x1", readTestFile(tb, "1x1-ycck.jpg"))
+	add("whole-extended-sof1", readTestFile(tb, "extended-sof1.jpg"))
+	add("sof-12-bit", patched(seq, func(b []byte) { b[sof+4] = 12 }))
+	add("sof-arithmetic", patched(seq, func(b []byte) { b[sof+1] = 0xc9 }))
+	add("sof-zero-width", patched(seq, func(b []byte) { b[sof+7], b[sof+8] = 0, 0 }))
+	add("sof-no-components", patched(seq, func(b []byte) { b[sof+9] = 0 }))
+	add("sof-sampling-5", patched(seq, func(b []byte) { b[sof+11] = 0x51 }))
+	add("sof-too-large-for-data", patched(seq, func(b []byte) { b[sof+5], b[sof+7] = 0x40, 0x40 }))
+	add("sos-unknown-component", patched(seq, func(b []byte) { b[sos.at+5] = 9 }))
+	add("sos-missing-huffman-table", patched(seq, func(b []byte) { b[sos.at+6] = 0x33 }))
+	add("dht-codes-overflow", patched(seq, func(b []byte) { b[dht+5] = 3 }))
+	add("dqt-table-4", insert(seq, dht, append([]byte{0xff, 0xdb, 0, 67, 0x04}, make([]byte, 64)...)...))
+	add("dri-length", insert(seq, dht, 0xff, 0xdd, 0, 3, 0, 1, 0))
+	add("fill-bytes", insert(seq, dht, 0xff, 0xff, 0xff))
+	add("scan-cut-then-eoi", append(seq[:sos.end+40:sos.end+40], 0xff, 0xd9))
+	add("scan-corrupt", patched(seq, func(b []byte) { copy(b[sos.end+20:], []byte{0x00, 0xff, 0x13, 0x77, 0xfe}) }))
+	add("restart-out-of-order", patched(rst, func(b []byte) {
+		i := bytes.Index(b[findSegment(tb, b, 0xda).end:], []byte{0xff, 0xd1}) + findSegment(tb, b, 0xda).end
+		b[i+1] = 0xd5
+	}))
+	add("progressive-huge", patched(prog, func(b []byte) { copy(b[psof+5:], []byte{0xff, 0xff, 0xff, 0xff}) }))
+	add("progressive-dc-se-64", patched(prog, func(b []byte) { b[psos+7], b[psos+8] = 0, 64 }))
+	add("progressive-al-14", patched(prog, func(b []byte) { b[psos+9] = 0x0e }))
+	add("progressive-ac-before-dc", patched(prog, func(b []byte) { b[psos+7], b[psos+8] = 1, 5 }))
+	add("progressive-ss-over-se", patched(prog, func(b []byte) { b[psos2+7], b[psos2+8] = 5, 3 }))
+	add("cmyk-truncated", cmyk[:len(cmyk)/2])
+	return seeds
+}
+
+// TestFuzzCorpus checks that testdata/fuzz/FuzzDecodeGray holds the seeds
+// of fuzzSeeds, within the size limits, and rewrites them with -genseeds:
+//
+//	go test ./internal/jpegdec -run '^TestFuzzCorpus$' -genseeds
+func TestFuzzCorpus(t *testing.T) {
+	dir := filepath.Join("testdata", "fuzz", "FuzzDecodeGray")
+	seeds := fuzzSeeds(t)
+	if *genSeeds {
+		old, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range old {
+			if !strings.HasPrefix(e.Name(), "found-") {
+				os.Remove(filepath.Join(dir, e.Name()))
+			}
+		}
+		for _, s := range seeds {
+			text := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", s.data)
+			if err := os.WriteFile(filepath.Join(dir, s.name), []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	total := 0
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Size() >= 16<<10 {
+			t.Errorf("%s: %d bytes, want under 16 KiB", e.Name(), info.Size())
+		}
+		total += int(info.Size())
+		have[e.Name()] = true
+	}
+	if len(entries) > 30 || total > 150<<10 {
+		t.Errorf("%s: %d files of %d bytes, want at most 30 and 150 KiB", dir, len(entries), total)
+	}
+	for _, s := range seeds {
+		if !have[s.name] {
+			t.Errorf("seed %s is missing (run with -genseeds)", s.name)
+		}
+	}
+}
 
 // FuzzDecodeGray checks that DecodeGray never panics, that what it decodes
 // has the size DecodeConfig reads (and image/jpeg too, when it decodes the
