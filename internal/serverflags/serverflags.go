@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
-	"runtime/debug"
 	"time"
 
 	"github.com/escala-img/escala/scaler"
