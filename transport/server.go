@@ -541,6 +541,9 @@ func (c *conn) handle(req *Request, p Protocol) (resp *Response, err error) {
 	if err == nil && resp == nil {
 		err = errors.New("transport: handler returned no response")
 	}
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && c.ctx.Err() == nil {
+		err = fmt.Errorf("transport: processing took longer than %v: %w", orDefault(c.s.HandlerTimeout, DefaultHandlerTimeout), err)
+	}
 	return resp, err
 }
 

@@ -735,3 +735,52 @@ func TestSlowRequestsHoldLittle(t *testing.T) {
 		t.Errorf("a request while %d peers trickle large requests took %v", slow, d)
 	}
 }
+
+// Processing that outlasts HandlerTimeout ends with a timeout error that
+// says so, and a peer that does not read its reply is cut off after
+// WriteTimeout, so that neither holds the connection for ever.
+func TestHandlerAndWriteTimeouts(t *testing.T) {
+	h := HandlerFunc(func(ctx context.Context, req *Request) (*Response, error) {
+		if string(req.Body) == "slow" {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		return &Response{Body: make([]byte, 32<<20), Format: scaler.JPEG}, nil
+	})
+	srv, rl := startServer(t, h, func(s *Server) {
+		s.HandlerTimeout = 100 * time.Millisecond
+		s.WriteTimeout = 200 * time.Millisecond
+	})
+	addr := rl.Addr().String()
+
+	c := &Client{Addr: addr}
+	defer c.Close()
+	start := time.Now()
+	_, err := c.Do(context.Background(), &Request{Body: []byte("slow")})
+	var re *RemoteError
+	if !errors.As(err, &re) || re.Code != CodeTimeout || !strings.Contains(re.Message, "processing took longer than 100ms") {
+		t.Errorf("Do(slow) = %v, want a timeout saying processing took longer than 100ms", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the timeout came after %v", d)
+	}
+
+	// A framed request whose 32 MiB reply is never read.
+	conn := dialRaw(t, addr)
+	if _, err := conn.Write(append(binary.BigEndian.AppendUint32(nil, 4), "big!"...)); err != nil {
+		t.Fatal(err)
+	}
+	// Once the reply has begun, the server is writing it.
+	if _, err := io.ReadFull(conn, make([]byte, 4)); err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Errorf("Shutdown with a peer that does not read its reply: %v; want the write cut off by WriteTimeout", err)
+	}
+	if d := time.Since(start); d < 200*time.Millisecond {
+		t.Errorf("the connection writing a reply ended after %v, before WriteTimeout", d)
+	}
+}
