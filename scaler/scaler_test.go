@@ -1,6 +1,7 @@
 package scaler
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"image"
@@ -188,5 +189,28 @@ func TestBudgetQueue(t *testing.T) {
 		if _, err := unbounded.Acquire(ended, 1); !errors.Is(err, context.Canceled) {
 			t.Fatalf("Acquire with no bound on waiting = %v, want context.Canceled", err)
 		}
+	}
+}
+
+// The budget of decoding a progressive JPEG counts its coefficients, two
+// bytes a pixel, besides the pixels: a budget that holds only the gray
+// pixels and not the coefficients refuses it before it is decoded.
+func TestBudgetProgressiveCoefficients(t *testing.T) {
+	data := jpegdecFile(t, "420-prog.jpg")
+	cfg, _, err := DecodeConfig(bytes.NewReader(data), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pixels := int64(cfg.Width * cfg.Height)
+	if _, _, err := (&Budget{Max: 3*pixels - 1}).DecodeGray(context.Background(), data, nil); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("DecodeGray(progressive, budget of 3 bytes a pixel less one) = %v, want ErrTooLarge", err)
+	}
+	gray, release, err := (&Budget{Max: 3 * pixels}).DecodeGray(context.Background(), data, nil)
+	if err != nil {
+		t.Fatalf("DecodeGray(progressive, budget of 3 bytes a pixel) = %v", err)
+	}
+	release()
+	if gray.Bounds().Dx() != cfg.Width {
+		t.Errorf("DecodeGray width %d, want %d", gray.Bounds().Dx(), cfg.Width)
 	}
 }
