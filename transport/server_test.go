@@ -767,6 +767,7 @@ func TestHandlerAndWriteTimeouts(t *testing.T) {
 
 	// A framed request whose 32 MiB reply is never read.
 	conn := dialRaw(t, addr)
+	start = time.Now() // before the server can set its write deadline
 	if _, err := conn.Write(append(binary.BigEndian.AppendUint32(nil, 4), "big!"...)); err != nil {
 		t.Fatal(err)
 	}
@@ -774,7 +775,6 @@ func TestHandlerAndWriteTimeouts(t *testing.T) {
 	if _, err := io.ReadFull(conn, make([]byte, 4)); err != nil {
 		t.Fatal(err)
 	}
-	start = time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
