@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/escala-img/escala/internal/fuzzcorpus"
 	"github.com/escala-img/escala/scaler"
 )
 
@@ -24,14 +25,14 @@ var exifSeedNames = []string{
 
 // exifSeeds returns the seed corpus of FuzzExifOrientation, and two
 // samples cut one byte short of the block that holds the orientation.
-func exifSeeds(tb testing.TB) []scaler.FuzzSeed {
+func exifSeeds(tb testing.TB) []fuzzcorpus.Seed {
 	byName := map[string]exifSample{}
 	for _, s := range append(exifSamples(tb), exifNegatives(tb)...) {
 		byName[s.name] = s
 	}
-	var seeds []scaler.FuzzSeed
+	var seeds []fuzzcorpus.Seed
 	add := func(name string, data []byte) {
-		seeds = append(seeds, scaler.FuzzSeed{Name: strings.ReplaceAll(name, "/", "-"), Args: []any{data}})
+		seeds = append(seeds, fuzzcorpus.Seed{Name: strings.ReplaceAll(name, "/", "-"), Args: []any{data}})
 	}
 	for _, name := range exifSeedNames {
 		s, ok := byName[name]
@@ -48,5 +49,5 @@ func exifSeeds(tb testing.TB) []scaler.FuzzSeed {
 }
 
 func TestFuzzCorpusExif(t *testing.T) {
-	scaler.SyncCorpus(t, "FuzzExifOrientation", exifSeeds(t))
+	fuzzcorpus.Sync(t, "FuzzExifOrientation", exifSeeds(t), *scaler.GenSeeds)
 }

@@ -5,13 +5,14 @@ import (
 	"encoding/binary"
 	"errors"
 	"flag"
-	"fmt"
 	"image"
 	"image/jpeg"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/escala-img/escala/internal/fuzzcorpus"
 )
 
 // This file holds FuzzDecodeGray and the generator of the seed corpora of
@@ -19,95 +20,13 @@ import (
 //
 //	go test ./scaler -run '^TestFuzzCorpus' -genseeds
 
-var genSeeds = flag.Bool("genseeds", false, "rewrite the seed corpora in testdata/fuzz")
-
-// A FuzzSeed is one file of a seed corpus: a name and the arguments of the
-// fuzz target. It and SyncCorpus are exported for package scaler_test.
-type FuzzSeed struct {
-	Name string
-	Args []any
-}
-
-// Limits of a committed seed corpus.
-const (
-	maxSeedFile  = 16 << 10
-	maxSeedDir   = 150 << 10
-	maxSeedFiles = 30
-)
-
-// corpusFile returns args in the "go test fuzz v1" format, as the fuzzer
-// writes them.
-func corpusFile(tb testing.TB, args ...any) []byte {
-	tb.Helper()
-	b := []byte("go test fuzz v1\n")
-	for _, a := range args {
-		switch a := a.(type) {
-		case []byte:
-			b = fmt.Appendf(b, "[]byte(%q)\n", a)
-		default:
-			tb.Fatalf("corpusFile: no encoding for %T", a)
-		}
-	}
-	return b
-}
-
-// SyncCorpus checks the seed corpus of target against seeds and the size
-// limits, after rewriting it from seeds when -genseeds is set. Files whose
-// name starts with "found-" are inputs the fuzzer found, kept by hand; the
-// generator leaves them alone.
-func SyncCorpus(tb testing.TB, target string, seeds []FuzzSeed) {
-	tb.Helper()
-	dir := filepath.Join("testdata", "fuzz", target)
-	if *genSeeds {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			tb.Fatal(err)
-		}
-		old, err := os.ReadDir(dir)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		for _, e := range old {
-			if !strings.HasPrefix(e.Name(), "found-") {
-				os.Remove(filepath.Join(dir, e.Name()))
-			}
-		}
-		for _, s := range seeds {
-			if err := os.WriteFile(filepath.Join(dir, s.Name), corpusFile(tb, s.Args...), 0o644); err != nil {
-				tb.Fatal(err)
-			}
-		}
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		tb.Fatalf("%s: %v (run with -genseeds)", target, err)
-	}
-	have := map[string]bool{}
-	total := 0
-	for _, e := range entries {
-		info, err := e.Info()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if info.Size() >= maxSeedFile {
-			tb.Errorf("%s/%s: %d bytes, want under %d", target, e.Name(), info.Size(), maxSeedFile)
-		}
-		total += int(info.Size())
-		have[e.Name()] = true
-	}
-	if len(entries) > maxSeedFiles || total > maxSeedDir {
-		tb.Errorf("%s: %d files of %d bytes in all, want at most %d and %d", target, len(entries), total, maxSeedFiles, maxSeedDir)
-	}
-	for _, s := range seeds {
-		if !have[s.Name] {
-			tb.Errorf("%s: seed %s is missing (run with -genseeds)", target, s.Name)
-		}
-	}
-}
+// GenSeeds is the -genseeds flag, exported for package scaler_test.
+var GenSeeds = flag.Bool("genseeds", false, "rewrite the seed corpora in testdata/fuzz")
 
 func TestFuzzCorpus(t *testing.T) {
 	seeds := decodeSeeds(t)
-	t.Run("FuzzDecode", func(t *testing.T) { SyncCorpus(t, "FuzzDecode", seeds) })
-	t.Run("FuzzDecodeGray", func(t *testing.T) { SyncCorpus(t, "FuzzDecodeGray", seeds) })
+	t.Run("FuzzDecode", func(t *testing.T) { fuzzcorpus.Sync(t, "FuzzDecode", seeds, *GenSeeds) })
+	t.Run("FuzzDecodeGray", func(t *testing.T) { fuzzcorpus.Sync(t, "FuzzDecodeGray", seeds, *GenSeeds) })
 }
 
 // jpegdecFile returns a test file of package jpegdec, made by libjpeg:
@@ -168,9 +87,9 @@ func tiffHuge(tb testing.TB, data []byte) []byte {
 
 // decodeSeeds returns the seed corpus of FuzzDecode and FuzzDecodeGray:
 // tiny files of every format and kind, and the ways they break.
-func decodeSeeds(tb testing.TB) []FuzzSeed {
-	var seeds []FuzzSeed
-	add := func(name string, data []byte) { seeds = append(seeds, FuzzSeed{name, []any{data}}) }
+func decodeSeeds(tb testing.TB) []fuzzcorpus.Seed {
+	var seeds []fuzzcorpus.Seed
+	add := func(name string, data []byte) { seeds = append(seeds, fuzzcorpus.Seed{Name: name, Args: []any{data}}) }
 	all := encodings(tb, 12, 9)
 	for _, name := range []string{"jpeg", "jpeg-gray", "png-nrgba", "png-gray", "png-gray16", "png-paletted", "gif", "bmp", "tiff"} {
 		add(name, all[name])

@@ -3,11 +3,10 @@ package store_test
 import (
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/escala-img/escala/internal/fuzzcorpus"
 	"github.com/escala-img/escala/store"
 )
 
@@ -56,16 +55,16 @@ var keySeeds = []struct{ name, key string }{
 // signSeeds returns the seed corpus of FuzzSignerVerify: genuine links,
 // verified in time, at and past their expiry and for another key, and
 // links with each part altered or spelled another way.
-func signSeeds(tb testing.TB) []corpusSeed {
+func signSeeds(tb testing.TB) []fuzzcorpus.Seed {
 	tb.Helper()
 	s := &store.Signer{Secret: testSecret}
 	_, q := splitLink(tb, s.Sign("img.jpg", signTime))
 	e, sig := q.Get("e"), q.Get("s")
 	exp := signTime.Unix() + 3600
 	flip := func(str string, i int, c byte) string { b := []byte(str); b[i] = c; return string(b) }
-	var seeds []corpusSeed
+	var seeds []fuzzcorpus.Seed
 	add := func(name, key, e, sig string, now int64) {
-		seeds = append(seeds, corpusSeed{name, []any{key, e, sig, now}})
+		seeds = append(seeds, fuzzcorpus.Seed{Name: name, Args: []any{key, e, sig, now}})
 	}
 	add("genuine", "img.jpg", e, sig, signTime.Unix())
 	add("genuine-last-second", "img.jpg", e, sig, exp-1)
@@ -92,57 +91,11 @@ func signSeeds(tb testing.TB) []corpusSeed {
 	return seeds
 }
 
-// A corpusSeed is one file of a seed corpus: a name and the arguments of
-// the fuzz target.
-type corpusSeed struct {
-	name string
-	args []any
-}
-
-// syncCorpus checks that testdata/fuzz/<target> holds seeds, at most 30
-// files, and rewrites it from seeds first when -genseeds is set.
-func syncCorpus(t *testing.T, target string, seeds []corpusSeed) {
-	t.Helper()
-	dir := filepath.Join("testdata", "fuzz", target)
-	if *genSeeds {
-		if err := os.RemoveAll(dir); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		for _, s := range seeds {
-			text := "go test fuzz v1\n"
-			for _, a := range s.args {
-				switch a := a.(type) {
-				case string:
-					text += fmt.Sprintf("string(%q)\n", a)
-				case int64:
-					text += fmt.Sprintf("int64(%d)\n", a)
-				default:
-					t.Fatalf("no encoding for %T", a)
-				}
-			}
-			if err := os.WriteFile(filepath.Join(dir, s.name), []byte(text), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	for _, s := range seeds {
-		if _, err := os.Stat(filepath.Join(dir, s.name)); err != nil {
-			t.Errorf("seed %s: %v (run with -genseeds)", s.name, err)
-		}
-	}
-	if entries, err := os.ReadDir(dir); err != nil || len(entries) > 30 {
-		t.Errorf("%s: %d files, %v; want at most 30", dir, len(entries), err)
-	}
-}
-
 func TestFuzzCorpus(t *testing.T) {
-	var keys []corpusSeed
+	var keys []fuzzcorpus.Seed
 	for _, s := range keySeeds {
-		keys = append(keys, corpusSeed{s.name, []any{s.key}})
+		keys = append(keys, fuzzcorpus.Seed{Name: s.name, Args: []any{s.key}})
 	}
-	t.Run("FuzzValidKey", func(t *testing.T) { syncCorpus(t, "FuzzValidKey", keys) })
-	t.Run("FuzzSignerVerify", func(t *testing.T) { syncCorpus(t, "FuzzSignerVerify", signSeeds(t)) })
+	t.Run("FuzzValidKey", func(t *testing.T) { fuzzcorpus.Sync(t, "FuzzValidKey", keys, *genSeeds) })
+	t.Run("FuzzSignerVerify", func(t *testing.T) { fuzzcorpus.Sync(t, "FuzzSignerVerify", signSeeds(t), *genSeeds) })
 }

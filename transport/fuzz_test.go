@@ -15,7 +15,6 @@ import (
 	"math"
 	"net"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -26,6 +25,7 @@ import (
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 
+	"github.com/escala-img/escala/internal/fuzzcorpus"
 	"github.com/escala-img/escala/scaler"
 )
 
@@ -37,104 +37,17 @@ import (
 
 var genSeeds = flag.Bool("genseeds", false, "rewrite the seed corpora in testdata/fuzz")
 
-// A seed is one file of a seed corpus: a name and the arguments of the
-// fuzz target.
-type seed struct {
-	name string
-	args []any
-}
-
-// Limits of a committed seed corpus.
-const (
-	maxSeedFile  = 16 << 10
-	maxSeedDir   = 150 << 10
-	maxSeedFiles = 30
-)
-
-// corpusFile returns args in the "go test fuzz v1" format, as the fuzzer
-// writes them.
-func corpusFile(tb testing.TB, args ...any) []byte {
-	tb.Helper()
-	b := []byte("go test fuzz v1\n")
-	for _, a := range args {
-		switch a := a.(type) {
-		case []byte:
-			b = fmt.Appendf(b, "[]byte(%q)\n", a)
-		case string:
-			b = fmt.Appendf(b, "string(%q)\n", a)
-		case bool, int, uint64:
-			b = fmt.Appendf(b, "%T(%v)\n", a, a)
-		default:
-			tb.Fatalf("corpusFile: no encoding for %T", a)
-		}
-	}
-	return b
-}
-
-// syncCorpus checks the seed corpus of target against seeds and the size
-// limits, after rewriting it from seeds when -genseeds is set. Files whose
-// name starts with "found-" are inputs the fuzzer found, kept by hand; the
-// generator leaves them alone.
-func syncCorpus(tb testing.TB, target string, seeds []seed) {
-	tb.Helper()
-	dir := filepath.Join("testdata", "fuzz", target)
-	if *genSeeds {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			tb.Fatal(err)
-		}
-		old, err := os.ReadDir(dir)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		for _, e := range old {
-			if !strings.HasPrefix(e.Name(), "found-") {
-				os.Remove(filepath.Join(dir, e.Name()))
-			}
-		}
-		for _, s := range seeds {
-			if err := os.WriteFile(filepath.Join(dir, s.name), corpusFile(tb, s.args...), 0o644); err != nil {
-				tb.Fatal(err)
-			}
-		}
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		tb.Fatalf("%s: %v (run with -genseeds)", target, err)
-	}
-	have := map[string]bool{}
-	total := 0
-	for _, e := range entries {
-		info, err := e.Info()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if info.Size() >= maxSeedFile {
-			tb.Errorf("%s/%s: %d bytes, want under %d", target, e.Name(), info.Size(), maxSeedFile)
-		}
-		total += int(info.Size())
-		have[e.Name()] = true
-	}
-	if len(entries) > maxSeedFiles || total > maxSeedDir {
-		tb.Errorf("%s: %d files of %d bytes in all, want at most %d and %d", target, len(entries), total, maxSeedFiles, maxSeedDir)
-	}
-	for _, s := range seeds {
-		if !have[s.name] {
-			tb.Errorf("%s: seed %s is missing (run with -genseeds)", target, s.name)
-		}
-	}
-}
-
 func TestFuzzCorpus(t *testing.T) {
 	for _, c := range []struct {
 		target string
-		seeds  func(testing.TB) []seed
+		seeds  func(testing.TB) []fuzzcorpus.Seed
 	}{
 		{"FuzzReadFrame", readFrameSeeds},
 		{"FuzzParseRequest", parseRequestSeeds},
 		{"FuzzParseResult", parseResultSeeds},
 		{"FuzzServe", serveSeeds},
 	} {
-		t.Run(c.target, func(t *testing.T) { syncCorpus(t, c.target, c.seeds(t)) })
+		t.Run(c.target, func(t *testing.T) { fuzzcorpus.Sync(t, c.target, c.seeds(t), *genSeeds) })
 	}
 }
 
@@ -219,9 +132,9 @@ func requestCases(tb testing.TB) []metaCase {
 	}
 }
 
-func readFrameSeeds(tb testing.TB) []seed {
-	var seeds []seed
-	add := func(name string, data []byte) { seeds = append(seeds, seed{name, []any{data}}) }
+func readFrameSeeds(tb testing.TB) []fuzzcorpus.Seed {
+	var seeds []fuzzcorpus.Seed
+	add := func(name string, data []byte) { seeds = append(seeds, fuzzcorpus.Seed{Name: name, Args: []any{data}}) }
 	for _, c := range requestCases(tb) {
 		switch c.name {
 		case "file-defaults", "file-all-options", "gray", "huge-factor", "nan-factor", "gray-size-mismatch":
@@ -250,10 +163,10 @@ func readFrameSeeds(tb testing.TB) []seed {
 	return seeds
 }
 
-func parseRequestSeeds(tb testing.TB) []seed {
-	var seeds []seed
+func parseRequestSeeds(tb testing.TB) []fuzzcorpus.Seed {
+	var seeds []fuzzcorpus.Seed
 	for _, c := range requestCases(tb) {
-		seeds = append(seeds, seed{c.name, []any{c.meta, c.body}})
+		seeds = append(seeds, fuzzcorpus.Seed{Name: c.name, Args: []any{c.meta, c.body}})
 	}
 	return seeds
 }
@@ -292,10 +205,10 @@ func resultCases(tb testing.TB) []metaCase {
 	return out
 }
 
-func parseResultSeeds(tb testing.TB) []seed {
-	var seeds []seed
+func parseResultSeeds(tb testing.TB) []fuzzcorpus.Seed {
+	var seeds []fuzzcorpus.Seed
 	for _, c := range resultCases(tb) {
-		seeds = append(seeds, seed{c.name, []any{c.meta, c.body}})
+		seeds = append(seeds, fuzzcorpus.Seed{Name: c.name, Args: []any{c.meta, c.body}})
 	}
 	return seeds
 }
@@ -329,10 +242,10 @@ func tinyFiles(tb testing.TB) map[string][]byte {
 	return out
 }
 
-func serveSeeds(tb testing.TB) []seed {
-	var seeds []seed
+func serveSeeds(tb testing.TB) []fuzzcorpus.Seed {
+	var seeds []fuzzcorpus.Seed
 	add := func(name string, data []byte, keepOpen bool) {
-		seeds = append(seeds, seed{name, []any{data, keepOpen}})
+		seeds = append(seeds, fuzzcorpus.Seed{Name: name, Args: []any{data, keepOpen}})
 	}
 	files := tinyFiles(tb)
 	framed := func(body []byte) []byte {
@@ -661,7 +574,7 @@ const (
 // a valid request.
 func FuzzServe(f *testing.F) {
 	for _, s := range serveSeeds(f) {
-		f.Add(s.args[0].([]byte), s.args[1].(bool))
+		f.Add(s.Args[0].([]byte), s.Args[1].(bool))
 	}
 	sc := &serveCheck{conns: map[string]*connState{}}
 	l, err := net.Listen("tcp", "127.0.0.1:0")

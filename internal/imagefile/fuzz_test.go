@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/escala-img/escala/internal/fuzzcorpus"
 )
 
 var (
@@ -20,8 +22,12 @@ var (
 // seedDir holds the FuzzScan seed corpus, in the go test fuzz v1 format.
 var seedDir = filepath.Join("testdata", "fuzz", "FuzzScan")
 
+// Each FuzzScan corpus file is smaller than maxSeedFile bytes, a limit
+// stricter than fuzzcorpus.MaxFileSize.
+const maxSeedFile = 4096
+
 // seedFiles are the test files written to seedDir, one per kind of
-// structure; each corpus file must stay under 4 KB.
+// structure.
 var seedFiles = []string{
 	"jpeg/exif-thumbnail", "jpeg/restart-markers", "jpeg/fill-bytes", "jpeg/progressive",
 	"png/paletted", "gif/two-frames", "bmp/24-bit", "bmp/no-sizes-top-down", "bmp/core-header",
@@ -95,6 +101,9 @@ func readSeed(tb testing.TB, path string) []byte {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	if len(raw) >= maxSeedFile {
+		tb.Errorf("%s: %d bytes, want under %d", path, len(raw), maxSeedFile)
+	}
 	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
 	if len(lines) != 3 || lines[0] != "go test fuzz v1" {
 		tb.Fatalf("%s: not a FuzzScan corpus file", path)
@@ -109,33 +118,19 @@ func readSeed(tb testing.TB, path string) []byte {
 }
 
 // TestFuzzSeeds checks that the seed corpus holds the seeds of scanSeeds,
-// the files of seedFiles complete, and rewrites it with -update. Files
-// named found-*, inputs the fuzzer found, are kept.
+// each file under maxSeedFile bytes, and the files of seedFiles complete,
+// and rewrites it with -genseeds or -update:
+//
+//	go test ./internal/imagefile -run '^TestFuzzSeeds$' -genseeds
+//
+// Files named found-*, inputs the fuzzer found, are kept.
 func TestFuzzSeeds(t *testing.T) {
 	seeds := scanSeeds(t)
-	if *update || *genSeeds {
-		old, err := os.ReadDir(seedDir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range old {
-			if !strings.HasPrefix(e.Name(), "found-") {
-				os.Remove(filepath.Join(seedDir, e.Name()))
-			}
-		}
-		for i, s := range seeds {
-			text := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\nuint64(%d)\n", s.data, i)
-			if len(text) >= 4096 {
-				t.Fatalf("seed %s: %d bytes, want under 4096", s.name, len(text))
-			}
-			if err := os.WriteFile(filepath.Join(seedDir, s.name), []byte(text), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
+	corpus := make([]fuzzcorpus.Seed, len(seeds))
+	for i, s := range seeds {
+		corpus[i] = fuzzcorpus.Seed{Name: s.name, Args: []any{s.data, uint64(i)}}
 	}
-	if entries, err := os.ReadDir(seedDir); err != nil || len(entries) > 30 {
-		t.Errorf("%s: %d files, %v; want at most 30", seedDir, len(entries), err)
-	}
+	fuzzcorpus.Sync(t, "FuzzScan", corpus, *update || *genSeeds)
 	for _, s := range seeds {
 		t.Run(s.name, func(t *testing.T) {
 			data := readSeed(t, filepath.Join(seedDir, s.name))

@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"flag"
-	"fmt"
 	"image"
 	"image/jpeg"
-	"os"
-	"path/filepath"
 	"runtime"
-	"strings"
 	"testing"
+
+	"github.com/escala-img/escala/internal/fuzzcorpus"
 )
 
 var genSeeds = flag.Bool("genseeds", false, "rewrite the seed corpus in testdata/fuzz/FuzzDecodeGray")
@@ -77,50 +75,11 @@ func fuzzSeeds(tb testing.TB) []testFile {
 //
 //	go test ./internal/jpegdec -run '^TestFuzzCorpus$' -genseeds
 func TestFuzzCorpus(t *testing.T) {
-	dir := filepath.Join("testdata", "fuzz", "FuzzDecodeGray")
-	seeds := fuzzSeeds(t)
-	if *genSeeds {
-		old, err := os.ReadDir(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range old {
-			if !strings.HasPrefix(e.Name(), "found-") {
-				os.Remove(filepath.Join(dir, e.Name()))
-			}
-		}
-		for _, s := range seeds {
-			text := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", s.data)
-			if err := os.WriteFile(filepath.Join(dir, s.name), []byte(text), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
+	var seeds []fuzzcorpus.Seed
+	for _, s := range fuzzSeeds(t) {
+		seeds = append(seeds, fuzzcorpus.Seed{Name: s.name, Args: []any{s.data}})
 	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	have := map[string]bool{}
-	total := 0
-	for _, e := range entries {
-		info, err := e.Info()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if info.Size() >= 16<<10 {
-			t.Errorf("%s: %d bytes, want under 16 KiB", e.Name(), info.Size())
-		}
-		total += int(info.Size())
-		have[e.Name()] = true
-	}
-	if len(entries) > 30 || total > 150<<10 {
-		t.Errorf("%s: %d files of %d bytes, want at most 30 and 150 KiB", dir, len(entries), total)
-	}
-	for _, s := range seeds {
-		if !have[s.name] {
-			t.Errorf("seed %s is missing (run with -genseeds)", s.name)
-		}
-	}
+	fuzzcorpus.Sync(t, "FuzzDecodeGray", seeds, *genSeeds)
 }
 
 // FuzzDecodeGray checks that DecodeGray never panics, that what it decodes

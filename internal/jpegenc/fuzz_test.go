@@ -2,11 +2,9 @@ package jpegenc
 
 import (
 	"flag"
-	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/escala-img/escala/internal/fuzzcorpus"
 )
 
 var genSeeds = flag.Bool("genseeds", false, "rewrite the seed corpus in testdata/fuzz/FuzzEncodeGray")
@@ -54,36 +52,17 @@ var encodeSeeds = []encodeSeed{
 }
 
 // TestFuzzCorpus checks that testdata/fuzz/FuzzEncodeGray holds
-// encodeSeeds, and rewrites it with -genseeds:
+// encodeSeeds, within the size limits of package fuzzcorpus, and rewrites
+// it with -genseeds:
 //
 //	go test ./internal/jpegenc -run '^TestFuzzCorpus$' -genseeds
 func TestFuzzCorpus(t *testing.T) {
-	dir := filepath.Join("testdata", "fuzz", "FuzzEncodeGray")
-	if *genSeeds {
-		if err := os.RemoveAll(dir); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		for _, s := range encodeSeeds {
-			var b strings.Builder
-			b.WriteString("go test fuzz v1\n")
-			for _, v := range []any{s.w, s.h, s.stride, s.minX, s.minY, s.quality, s.cut} {
-				fmt.Fprintf(&b, "%T(%v)\n", v, v)
-			}
-			fmt.Fprintf(&b, "[]byte(%q)\n", s.pixels)
-			if err := os.WriteFile(filepath.Join(dir, s.name), []byte(b.String()), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	var seeds []fuzzcorpus.Seed
 	for _, s := range encodeSeeds {
-		if _, err := os.Stat(filepath.Join(dir, s.name)); err != nil {
-			t.Errorf("seed %s: %v (run with -genseeds)", s.name, err)
-		}
+		seeds = append(seeds, fuzzcorpus.Seed{
+			Name: s.name,
+			Args: []any{s.w, s.h, s.stride, s.minX, s.minY, s.quality, s.cut, s.pixels},
+		})
 	}
-	if entries, err := os.ReadDir(dir); err != nil || len(entries) > 30 {
-		t.Errorf("%s: %d files, %v; want at most 30", dir, len(entries), err)
-	}
+	fuzzcorpus.Sync(t, "FuzzEncodeGray", seeds, *genSeeds)
 }
