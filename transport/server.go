@@ -178,11 +178,13 @@ type Server struct {
 	// DefaultMaxConns.
 	MaxConns int
 
-	// Budget bounds the memory held by requests, in bytes: a request's
-	// bytes are taken from it when its size is known (or, for a raw
-	// upload, as it grows) and given back when its reply is written. A
-	// request that finds it spent waits, until its ReadTimeout at most,
-	// and then gets a busy error; one larger than the whole budget gets a
+	// Budget bounds the memory held by requests, in bytes. A request's
+	// buffer starts at 64 KiB and doubles as its bytes arrive, whatever
+	// size its header announces, each step taken from the budget first;
+	// all of it is given back when the reply is written. A request that
+	// finds the budget spent waits, until its ReadTimeout at most, and
+	// then gets a busy error, as it does at once when Budget.MaxWaiting
+	// others already wait; one larger than the whole budget gets a
 	// too-large error. nil means a Budget of its own, of 8×MaxFrameSize.
 	Budget *scaler.Budget
 
