@@ -30,7 +30,8 @@
 //	16+M    B     body
 //
 // The receiver checks the header, including both lengths against its
-// limits, before it allocates anything for the rest.
+// limits, before it allocates anything for the rest, and then allocates
+// as the bytes arrive, not all that the lengths announce at once.
 //
 // A request (type 1) has 32 bytes of metadata; its body is the image:
 //
