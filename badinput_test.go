@@ -28,7 +28,7 @@ import (
 	"golang.org/x/image/tiff"
 
 	"github.com/escala-img/escala"
-	"github.com/escala-img/escala/internal/sample"
+	"github.com/escala-img/escala/internal/tools/sample"
 	"github.com/escala-img/escala/scaler"
 	"github.com/escala-img/escala/store"
 	"github.com/escala-img/escala/transport"

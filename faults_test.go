@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/escala-img/escala/internal/sample"
+	"github.com/escala-img/escala/internal/tools/sample"
 	"github.com/escala-img/escala/transport"
 )
 

@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"github.com/escala-img/escala"
-	"github.com/escala-img/escala/internal/sample"
+	"github.com/escala-img/escala/internal/tools/sample"
 	"github.com/escala-img/escala/scaler"
 	"github.com/escala-img/escala/store"
 	"github.com/escala-img/escala/transport"

@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/sync/semaphore"
 
-	"github.com/escala-img/escala/internal/jpegdec"
+	"github.com/escala-img/escala/internal/codec/jpegdec"
 )
 
 // DefaultBudget is the size of a Budget whose Max is 0: 256 MiB.

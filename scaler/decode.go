@@ -18,7 +18,7 @@ import (
 	_ "golang.org/x/image/tiff"
 	_ "golang.org/x/image/webp"
 
-	"github.com/escala-img/escala/internal/jpegdec"
+	"github.com/escala-img/escala/internal/codec/jpegdec"
 )
 
 // Format is an image file format.

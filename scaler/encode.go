@@ -7,7 +7,7 @@ import (
 	"image/png"
 	"io"
 
-	"github.com/escala-img/escala/internal/jpegenc"
+	"github.com/escala-img/escala/internal/codec/jpegenc"
 )
 
 // Encode writes img to w in format f: JPEG at opts.Quality (DefaultQuality

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/escala-img/escala/internal/fuzzcorpus"
+	"github.com/escala-img/escala/internal/tools/fuzzcorpus"
 	"github.com/escala-img/escala/scaler"
 )
 

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/escala-img/escala/internal/fuzzcorpus"
+	"github.com/escala-img/escala/internal/tools/fuzzcorpus"
 )
 
 // This file holds FuzzDecodeGray and the generator of the seed corpora of
@@ -33,7 +33,7 @@ func TestFuzzCorpus(t *testing.T) {
 // image/jpeg writes neither progressive nor 4:4:4 files.
 func jpegdecFile(tb testing.TB, name string) []byte {
 	tb.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "internal", "jpegdec", "testdata", name))
+	data, err := os.ReadFile(filepath.Join("..", "internal", "codec", "jpegdec", "testdata", name))
 	if err != nil {
 		tb.Fatal(err)
 	}

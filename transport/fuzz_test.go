@@ -25,7 +25,7 @@ import (
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 
-	"github.com/escala-img/escala/internal/fuzzcorpus"
+	"github.com/escala-img/escala/internal/tools/fuzzcorpus"
 	"github.com/escala-img/escala/scaler"
 )
 

@@ -15,7 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/escala-img/escala/internal/imagefile"
+	"github.com/escala-img/escala/internal/codec/imagefile"
 	"github.com/escala-img/escala/scaler"
 )
 

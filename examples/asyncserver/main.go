@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"github.com/escala-img/escala"
-	"github.com/escala-img/escala/internal/serverflags"
+	"github.com/escala-img/escala/internal/tools/serverflags"
 	"github.com/escala-img/escala/scaler"
 	"github.com/escala-img/escala/store"
 	"github.com/escala-img/escala/transport"

@@ -17,7 +17,7 @@ import (
 	"strconv"
 	"syscall"
 
-	"github.com/escala-img/escala/internal/serverflags"
+	"github.com/escala-img/escala/internal/tools/serverflags"
 	"github.com/escala-img/escala/scaler"
 	"github.com/escala-img/escala/transport"
 )

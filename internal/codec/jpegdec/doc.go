@@ -1,0 +1,76 @@
+// Package jpegdec decodes a JPEG file straight to gray, fast. It is the
+// JPEG path of package scaler's DecodeGray, and is imported by nothing else.
+//
+// The service turns every image to grayscale. For a gray or YCbCr JPEG the
+// grayscale image is just its Y component, so [DecodeGray] entropy-decodes
+// the chroma coefficients of interleaved scans only to stay in step with
+// the bit stream, never dequantises, transforms, upsamples or
+// colour-converts them, and skips scans that hold only chroma without
+// Huffman-decoding them at all: their end is found by looking for the next
+// marker in the entropy-coded bytes. For progressive files that leaves out
+// most of the work, and only the luma coefficients are kept (two bytes per
+// pixel).
+//
+// RGB, CMYK and YCCK files have no luma component: every component is
+// decoded, through the same inverse DCT, and the gray of each pixel is
+// computed from them as scaler.Grayscale computes it from image/jpeg's
+// decode of the file (an *image.RGBA or *image.CMYK): the ITU-R 601-2 luma
+// of its 8-bit RGB, which for CMYK is color.CMYKToRGB of the inverted
+// Adobe samples, and for YCCK that of color.YCbCrToRGB's RGB taken for
+// the inverted C, M and Y. Subsampled components are replicated, as
+// image/jpeg does. The colour model is chosen as image/jpeg chooses it: a
+// 3-component file is RGB unless it has a JFIF segment, if it has an
+// Adobe APP14 segment with transform 0 or component ids 'R', 'G', 'B'; a
+// 4-component file is CMYK with Adobe transform 0 and YCCK with any other.
+//
+// # What is supported
+//
+// Baseline (SOF0) and extended sequential (SOF1) Huffman-coded 8-bit files
+// and progressive (SOF2) ones, with one component (gray), three (YCbCr or
+// RGB) or four (Adobe CMYK or YCCK), any sampling factors from 1 to 4,
+// restart intervals, tables redefined between scans, and non-interleaved
+// scans. Everything else is reported as [ErrUnsupported] from the header,
+// before any pixel work, so that the caller can fall back to image/jpeg:
+// arithmetic coding, lossless and hierarchical files, 12-bit samples, 2
+// components, 4 components without an Adobe segment (whose colour model
+// image/jpeg refuses too), a height left to a DNL marker, chroma sampled
+// more finely than luma in a YCbCr file, and in RGB, CMYK and YCCK files
+// sampling factors that do not divide the largest ones, which replication
+// cannot upsample.
+//
+// # Accuracy
+//
+// The inverse DCT is the accurate integer one of the IJG library (the
+// Loeffler–Ligtenberg–Moschytz factorisation with 13-bit constants, "islow"),
+// so the gray of a gray, YCbCr or RGB file equals libjpeg's grayscale
+// decode exactly (for RGB, with replicated upsampling: djpeg -nosmooth);
+// image/jpeg uses a different integer IDCT and differs from it by at most
+// one level in a sample, on a small fraction of them. The gray of a CMYK or
+// YCCK file multiplies two samples, which can double such a difference.
+// With [Options.Scale] 2, 4 or 8 the image is decoded at reduced size in the
+// DCT domain: each output sample is the mean of a 2×2, 4×4 or 8×8 square of
+// the full decode, computed exactly for the lowest 4×4, 2×2 or 1×1
+// frequencies of each block and ignoring the rest; the gray of a colour
+// file is then computed from those samples.
+//
+// # Concurrency and memory
+//
+// DecodeGray may use up to GOMAXPROCS goroutines for an image of 512×512
+// pixels or more, and all of them have ended when it returns; a smaller one
+// is decoded on the calling goroutine alone. In a sequential file the
+// calling goroutine entropy-decodes rows of MCUs while the others run the
+// inverse DCT of the finished ones; when restart markers start rows of
+// MCUs, runs of rows are decoded in parallel instead. The scans of a
+// progressive file follow each other down the image on different
+// goroutines, each decoding a row of MCUs once the scan before it has
+// finished that row, and the inverse DCT follows the last scan the same
+// way.
+//
+// A sequential file needs the output image and at most 16 MiB of coefficient
+// buffers, a few rows of MCUs, and a colour one also a byte for each sample
+// of each component; a progressive file needs the output image and a little
+// over two bytes for each sample of each component that is decoded: the
+// luma alone, or all components of a colour file. Both are checked against
+// [Options.MaxPixels] and against the amount of entropy-coded data (every
+// block costs at least one bit) before they are allocated.
+package jpegdec

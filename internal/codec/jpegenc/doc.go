@@ -1,0 +1,17 @@
+// Package jpegenc encodes 8-bit grayscale images as baseline JPEG, several
+// times faster than image/jpeg and with the same quantisation and Huffman
+// tables, so at the same quality the files are essentially the same. It is
+// the gray JPEG path of package scaler's Encode, and is imported by nothing
+// else.
+//
+// # Method
+//
+// Each 8×8 block goes through an integer scaled DCT (Arai, Agui and
+// Nakajima) whose scale factors are folded into per-quality reciprocals, so
+// quantisation is a multiplication and a shift. The non-zero coefficients
+// are found through a 64-bit mask in zigzag order, and Huffman codes go
+// through a 64-bit bit buffer written eight bytes at a time, with 0xFF
+// stuffing only on the rare words that need it. Larger images are cut into
+// bands of whole block rows, each its own restart interval, coded in
+// parallel and written in order.
+package jpegenc

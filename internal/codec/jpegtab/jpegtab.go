@@ -1,0 +1,18 @@
+// Package jpegtab holds the tables of the JPEG standard that the decoder
+// and the encoder share (jpegdec and jpegenc), and is imported by nothing
+// else.
+package jpegtab
+
+// Zigzag maps the position of a coefficient in the zigzag order of a JPEG
+// file (ITU T.81 figure A.6) to its natural index, row*8+column, where the
+// row is the vertical frequency. It must not be changed.
+var Zigzag = [64]uint8{
+	0, 1, 8, 16, 9, 2, 3, 10,
+	17, 24, 32, 25, 18, 11, 4, 5,
+	12, 19, 26, 33, 40, 48, 41, 34,
+	27, 20, 13, 6, 7, 14, 21, 28,
+	35, 42, 49, 56, 57, 50, 43, 36,
+	29, 22, 15, 23, 30, 37, 44, 51,
+	58, 59, 52, 45, 38, 31, 39, 46,
+	53, 60, 61, 54, 47, 55, 62, 63,
+}
