@@ -1,9 +1,9 @@
 // Package tools is the home of what the module's programs and tests use
 // and its library does not: the commands that measure it against Pillow
-// and the original Python system (benchcmp, loadtest), the flags shared by
-// the example servers (serverflags), the sample pictures of the demo and
-// the tests (sample), and the writer of the fuzz seed corpora
-// (fuzzcorpus).
+// and the original Python system (benchcmp, loadtest) and what they learn
+// of the machine (host), the flags shared by the example servers
+// (serverflags), the sample pictures of the demo and the tests (sample),
+// and the writer of the fuzz seed corpora (fuzzcorpus).
 //
 // The library packages (escala, scaler, transport, store and the codecs
 // under internal/codec) never import these, except from their tests.

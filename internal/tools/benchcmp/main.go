@@ -28,6 +28,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/escala-img/escala/internal/tools/host"
 	"github.com/escala-img/escala/scaler"
 )
 
@@ -46,11 +47,17 @@ type pillow struct {
 
 func main() {
 	corpus := flag.String("corpus", "../shared/corpus", "folder of images")
-	python := flag.String("python", "python3", "Python with Pillow")
+	python := flag.String("python", "", "Python with Pillow (default: the first python3 that has it)")
 	seconds := flag.Float64("seconds", 1, "time spent timing each path of each image")
 	zone := flag.Int("zoneplate", 1024, "size of the generated zone plate added to the images (0: none)")
 	flag.Parse()
 	log.SetFlags(0)
+	if *python == "" {
+		var err error
+		if *python, err = host.Python("PIL"); err != nil {
+			log.Fatalf("benchcmp: %v", err)
+		}
+	}
 
 	paths, err := filepath.Glob(filepath.Join(*corpus, "*"))
 	if err != nil || len(paths) == 0 {
@@ -73,7 +80,7 @@ func main() {
 		paths = append(paths, p)
 	}
 
-	fmt.Printf("benchcmp %s, GOMAXPROCS %d, %s\n\n", time.Now().Format("2006-01-02"), runtime.GOMAXPROCS(0), cpuModel())
+	fmt.Printf("benchcmp %s, GOMAXPROCS %d, %s\n\n", time.Now().Format("2006-01-02"), runtime.GOMAXPROCS(0), host.CPUModel())
 	fmt.Printf("%-26s %11s %9s %9s %6s %9s %9s %6s | %7s %7s %7s\n",
 		"image", "size", "pillow", "ours", "ratio", "p.draft", "original", "", "ours", "pillow", "orig.")
 	fmt.Printf("%-26s %11s %9s %9s %6s %9s %9s %6s | %7s %7s %7s\n",
@@ -219,18 +226,6 @@ func kind(p pillow) string {
 }
 
 // cpuModel returns the processor's name, as Linux reports it.
-func cpuModel() string {
-	info, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return runtime.GOARCH
-	}
-	for line := range strings.SplitSeq(string(info), "\n") {
-		if name, ok := strings.CutPrefix(line, "model name"); ok {
-			return strings.TrimSpace(strings.TrimLeft(name, "\t :"))
-		}
-	}
-	return runtime.GOARCH
-}
 
 func trim(s string, n int) string {
 	if len(s) > n {

@@ -3,11 +3,31 @@
 // sends a photo as raw bytes, reads the link line and downloads the result.
 // It starts the programs itself — escala's (built from examples/) or the
 // baseline reconstruction of the original Python system (original/) — and
-// reports throughput, latency percentiles, errors, the CPU the servers
-// used and their peak memory.
+// measures what each answered request cost the servers: CPU seconds (user
+// and system, from /proc/PID/stat) and page faults, with throughput,
+// latency and peak memory beside them.
 //
-//	go run ./internal/tools/loadtest -target escala -clients 8 -duration 30s \
-//		-images ../shared/corpus/Garden-350x418.jpg,../shared/corpus/Elephants_3840x2160.jpg
+//	go run ./internal/tools/loadtest -targets escala,original -clients 32 -images small
+//	go run ./internal/tools/loadtest -targets escala,original -clients 8 -images mix
+//	go run ./internal/tools/loadtest -targets escala,original -mode latency
+//
+// With several targets, each runs in turn, -rounds times, so that they are
+// measured side by side under the same conditions; the summary gives the
+// median of the rounds and the ratio of each target to the last one.
+//
+// -images is a comma-separated list of photos, or "small" (one 0.15 MP
+// JPEG) or "mix" (0.15–18 MP: baseline JPEG in 4:2:0, 4:2:2 and 4:4:4,
+// progressive JPEG, PNG with alpha), both from -corpus. Each client sends
+// them in turn, starting at its own place in the list.
+//
+// For escala, the load mode also times the scaling kernel in this process
+// on one core (scaler.DecodeGray, Resize to half, Encode as JPEG) on the
+// same photos, so that the system's cost can be compared with the work it
+// cannot avoid.
+//
+// The latency mode measures what one client alone waits for its link and
+// the download, as a median per photo, on servers just started and again
+// after -duration of load by -clients.
 //
 // The Python baseline needs python3 with Pillow and aiohttp (Debian:
 // apt-get install python3-pil python3-aiohttp).
@@ -15,6 +35,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -26,63 +47,301 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/escala-img/escala/internal/tools/host"
+	"github.com/escala-img/escala/scaler"
 )
 
+// The photo sets of -images, in -corpus.
+var presets = map[string][]string{
+	"small": {"Garden-350x418.jpg"},
+	"mix": {
+		"Garden-350x418.jpg",       // 0.15 MP, baseline 4:2:0
+		"LadyBird.jpg",             // 4 MP, baseline 4:2:0
+		"Storm.jpg",                // 2.5 MP, baseline 4:2:2
+		"the-mouse.jpg",            // 9 MP, baseline 4:4:4
+		"GreenMeadow.jpg",          // 1.3 MP, progressive
+		"LadyBird-progressive.jpg", // 4 MP, progressive
+		"Elephants_3840x2160.jpg",  // 8 MP, progressive
+		"Elephants_5640x3172.jpg",  // 18 MP, progressive
+		"goldfish.png",             // 8.7 MP, RGBA
+		"Stripes.png",              // 2.3 MP, gray and alpha
+	},
+	// The three photos of the latency mode: small, a 4 MP baseline JPEG and
+	// an 8 MP progressive one.
+	"latency": {"Garden-350x418.jpg", "LadyBird.jpg", "Elephants_3840x2160.jpg"},
+}
+
 func main() {
-	target := flag.String("target", "escala", "escala, or original for the Python baseline")
+	targets := flag.String("targets", "escala", "comma-separated systems to measure in turn: escala, original")
+	mode := flag.String("mode", "load", "load: cost per request under load; latency: one client alone")
 	clients := flag.Int("clients", 8, "concurrent clients")
-	duration := flag.Duration("duration", 30*time.Second, "how long to measure, after the warm-up")
-	warmup := flag.Duration("warmup", 3*time.Second, "load before measuring starts")
-	images := flag.String("images", "../shared/corpus/Garden-350x418.jpg", "comma-separated photos each client sends in turn")
-	python := flag.String("python", "python3", "Python with Pillow and aiohttp, for -target original")
+	duration := flag.Duration("duration", 20*time.Second, "how long to measure, after the warm-up (latency mode: the load between the two measurements)")
+	warmup := flag.Duration("warmup", 5*time.Second, "load before measuring starts")
+	rounds := flag.Int("rounds", 1, "how many times each target runs, in turn")
+	corpus := flag.String("corpus", "../shared/corpus", "folder of the photos of -images presets")
+	images := flag.String("images", "small", `photos each client sends in turn: "small", "mix", or comma-separated files`)
+	singles := flag.Int("singles", 15, "latency mode: requests per photo whose median is taken")
+	python := flag.String("python", "", "Python with Pillow and aiohttp, for the original (default: the first python3 that has them)")
 	memory := flag.Int("memory-mib", 1024, "--memory-mib of escala's servers")
 	flag.Parse()
 	log.SetFlags(0)
 
-	var photos [][]byte
-	for p := range strings.SplitSeq(*images, ",") {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			log.Fatalf("loadtest: %v", err)
-		}
-		photos = append(photos, data)
+	names, photos, err := loadPhotos(*images, *mode, *corpus)
+	if err != nil {
+		log.Fatalf("loadtest: %v", err)
 	}
 	work, err := os.MkdirTemp("", "loadtest-")
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(work)
+	systems := strings.Split(*targets, ",")
+	for _, t := range systems {
+		if t == "original" && *python == "" {
+			if *python, err = host.Python("PIL", "aiohttp"); err != nil {
+				log.Fatalf("loadtest: %v", err)
+			}
+		}
+	}
+	starter := func(target string) (*system, error) {
+		switch target {
+		case "escala":
+			return startEscala(work, *memory)
+		case "original":
+			return startOriginal(work, *python)
+		}
+		return nil, fmt.Errorf("unknown target %q", target)
+	}
 
-	var sys *system
-	switch *target {
-	case "escala":
-		sys, err = startEscala(work, *memory)
-	case "original":
-		sys, err = startOriginal(work, *python)
+	fmt.Printf("loadtest %s, %s, %d cores: mode %s, %d clients, %v after %v of warm-up, %d round(s)\nphotos: %s\n\n",
+		time.Now().Format("2006-01-02"), host.CPUModel(), runtime.NumCPU(), *mode, *clients, *duration, *warmup, *rounds, strings.Join(names, ", "))
+	switch *mode {
+	case "load":
+		loadMode(starter, systems, *rounds, photos, names, *clients, *warmup, *duration)
+	case "latency":
+		latencyMode(starter, systems, photos, names, *singles, *clients, *duration)
 	default:
-		err = fmt.Errorf("unknown -target %q", *target)
+		log.Fatalf("loadtest: unknown -mode %q", *mode)
 	}
-	if err != nil {
-		log.Fatalf("loadtest: %v", err)
-	}
-	defer sys.stop()
+}
 
-	fmt.Printf("loadtest %s: %s, %d clients, %v after %v of warm-up, photos %s\n",
-		time.Now().Format("2006-01-02"), *target, *clients, *duration, *warmup, *images)
-	r := run(sys.addr, photos, *clients, *warmup, *duration, sys.procs)
-	r.print(*duration)
+// loadPhotos reads the photos that -images names.
+func loadPhotos(images, mode, corpus string) ([]string, [][]byte, error) {
+	paths := strings.Split(images, ",")
+	if mode == "latency" && images == "small" {
+		images = "latency"
+	}
+	if p, ok := presets[images]; ok {
+		paths = nil
+		for _, name := range p {
+			paths = append(paths, filepath.Join(corpus, name))
+		}
+	}
+	var names []string
+	var photos [][]byte
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		names = append(names, filepath.Base(p))
+		photos = append(photos, data)
+	}
+	return names, photos, nil
+}
+
+// loadMode runs each target under load in turn and prints what a request
+// cost each.
+func loadMode(start func(string) (*system, error), targets []string, rounds int, photos [][]byte, names []string,
+	clients int, warmup, duration time.Duration) {
+	costs := map[string][]*result{}
+	for range rounds {
+		for _, t := range targets {
+			sys, err := start(t)
+			if err != nil {
+				log.Fatalf("loadtest: %s: %v", t, err)
+			}
+			r := run(sys, photos, clients, warmup, duration)
+			sys.stop()
+			fmt.Printf("== %s\n", t)
+			r.print(duration)
+			costs[t] = append(costs[t], r)
+		}
+	}
+	var kernel float64
+	if slices.Contains(targets, "escala") {
+		kernel = kernelCPU(photos, names)
+	}
+	fmt.Printf("\nsummary: medians of %d round(s)\n", rounds)
+	fmt.Printf("%-10s %14s %14s %12s %10s\n", "target", "CPU/request", "faults/req", "req/s", "errors")
+	last := targets[len(targets)-1]
+	for _, t := range targets {
+		cpu := median(costs[t], (*result).cpuPerRequest)
+		faults := median(costs[t], (*result).faultsPerRequest)
+		rate := median(costs[t], func(r *result) float64 { return float64(r.answered) / duration.Seconds() })
+		errs := median(costs[t], func(r *result) float64 { return float64(r.errors) })
+		fmt.Printf("%-10s %11.2f ms %14.1f %12.1f %10.0f", t, 1000*cpu, faults, rate, errs)
+		if t != last {
+			fmt.Printf("   CPU/request %.2f× %s's", cpu/median(costs[last], (*result).cpuPerRequest), last)
+		}
+		if t == "escala" && kernel > 0 {
+			fmt.Printf("   %.2f× the kernel's %.2f ms", cpu/kernel, 1000*kernel)
+		}
+		fmt.Println()
+	}
+}
+
+func median(rs []*result, f func(*result) float64) float64 {
+	var v []float64
+	for _, r := range rs {
+		v = append(v, f(r))
+	}
+	slices.Sort(v)
+	return v[len(v)/2]
+}
+
+// kernelCPU returns the mean CPU time of the scaling kernel in this
+// process on one core, per photo: DecodeGray, Resize to half with the
+// default filter, Encode as JPEG at the default quality, as the servers do.
+func kernelCPU(photos [][]byte, names []string) float64 {
+	prev := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(prev)
+	fmt.Printf("\nthe kernel in process, one core (CPU time, median of runs):\n")
+	total := 0.0
+	for i, data := range photos {
+		var times []float64
+		deadline := time.Now().Add(time.Second)
+		for len(times) < 3 || time.Now().Before(deadline) && len(times) < 50 {
+			begin := selfCPU()
+			if err := kernel(data); err != nil {
+				log.Fatalf("loadtest: kernel on %s: %v", names[i], err)
+			}
+			times = append(times, selfCPU()-begin)
+		}
+		slices.Sort(times)
+		m := times[len(times)/2]
+		fmt.Printf("  %-28s %8.2f ms\n", names[i], 1000*m)
+		total += m
+	}
+	mean := total / float64(len(photos))
+	fmt.Printf("  %-28s %8.2f ms\n", "mean", 1000*mean)
+	return mean
+}
+
+func kernel(data []byte) error {
+	g, err := scaler.DecodeGray(bytes.NewReader(data), nil)
+	if err != nil {
+		return err
+	}
+	half, err := scaler.Resize(g, max(1, g.Rect.Dx()/2), max(1, g.Rect.Dy()/2), nil)
+	if err != nil {
+		return err
+	}
+	return scaler.Encode(io.Discard, half, scaler.JPEG, nil)
+}
+
+// latencyMode measures, for each target, one client's median time to its
+// link and download per photo, on servers just started and after load.
+func latencyMode(start func(string) (*system, error), targets []string, photos [][]byte, names []string,
+	singles, clients int, duration time.Duration) {
+	type row struct{ fresh, loaded []time.Duration }
+	got := map[string]row{}
+	for _, t := range targets {
+		sys, err := start(t)
+		if err != nil {
+			log.Fatalf("loadtest: %s: %v", t, err)
+		}
+		fresh := alone(sys.addr, photos, singles)
+		run(sys, photos, clients, 0, duration)
+		loaded := alone(sys.addr, photos, singles)
+		sys.stop()
+		got[t] = row{fresh, loaded}
+	}
+	var wall []time.Duration
+	if slices.Contains(targets, "escala") {
+		for _, data := range photos {
+			wall = append(wall, kernelWall(data))
+		}
+	}
+	fmt.Printf("one client alone, median of %d requests per photo: link and download\n", singles)
+	fmt.Printf("%-28s", "photo")
+	for _, t := range targets {
+		fmt.Printf(" %12s %12s", t+" new", t+" loaded")
+	}
+	if wall != nil {
+		fmt.Printf(" %12s", "kernel")
+	}
+	fmt.Println()
+	for i, name := range names {
+		fmt.Printf("%-28s", name)
+		for _, t := range targets {
+			fmt.Printf(" %12s %12s", ms(got[t].fresh[i]), ms(got[t].loaded[i]))
+		}
+		if wall != nil {
+			fmt.Printf(" %12s", ms(wall[i]))
+		}
+		fmt.Println()
+	}
+	if wall != nil {
+		fmt.Printf("kernel: the same work in process, wall time with GOMAXPROCS %d, median\n", runtime.GOMAXPROCS(0))
+	}
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/1e6) }
+
+// alone sends each photo singles times, one request at a time, and returns
+// the median time of each.
+func alone(addr string, photos [][]byte, singles int) []time.Duration {
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+	defer hc.CloseIdleConnections()
+	var out []time.Duration
+	for _, data := range photos {
+		var times []time.Duration
+		for range singles {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			begin := time.Now()
+			err := exchange(ctx, hc, addr, data)
+			times = append(times, time.Since(begin))
+			cancel()
+			if err != nil {
+				log.Fatalf("loadtest: one client alone: %v", err)
+			}
+		}
+		slices.Sort(times)
+		out = append(out, times[len(times)/2])
+	}
+	return out
+}
+
+// kernelWall returns the median wall time of the kernel on data in this
+// process, with all cores.
+func kernelWall(data []byte) time.Duration {
+	var times []time.Duration
+	deadline := time.Now().Add(time.Second)
+	for len(times) < 3 || time.Now().Before(deadline) && len(times) < 50 {
+		begin := time.Now()
+		if err := kernel(data); err != nil {
+			log.Fatalf("loadtest: kernel: %v", err)
+		}
+		times = append(times, time.Since(begin))
+	}
+	slices.Sort(times)
+	return times[len(times)/2]
 }
 
 // A system is a set of started server processes and the gateway's address.
 type system struct {
 	addr  string
 	procs []*exec.Cmd
+	names []string
 }
 
 func (s *system) stop() {
@@ -131,28 +390,21 @@ func waitPort(addr string) error {
 	return fmt.Errorf("nothing listens on %s", addr)
 }
 
-func startEscala(work string, memory int) (*system, error) {
-	bin := filepath.Join(work, "bin")
-	for _, name := range []string{"scaleserver", "asyncserver"} {
-		out, err := exec.Command("go", "build", "-o", filepath.Join(bin, name), "./examples/"+name).CombinedOutput()
-		if err != nil {
-			return nil, fmt.Errorf("go build ./examples/%s: %v\n%s", name, err, out)
-		}
-	}
+// startSystem starts a scale server and then a gateway with the arguments
+// that the ports give, and waits until all three ports accept.
+func startSystem(scale, gateway func(scalePort, gatewayPort, httpPort string) (*exec.Cmd, error)) (*system, error) {
 	scalePort, gatewayPort, httpPort := freePort(), freePort(), freePort()
-	mem := strconv.Itoa(memory)
-	scale, err := start(work, filepath.Join(bin, "scaleserver"), "--port", scalePort, "--memory-mib", mem)
+	s, err := scale(scalePort, gatewayPort, httpPort)
 	if err != nil {
 		return nil, err
 	}
-	sys := &system{addr: "127.0.0.1:" + gatewayPort, procs: []*exec.Cmd{scale}}
-	gateway, err := start(work, filepath.Join(bin, "asyncserver"), "--port", gatewayPort,
-		"--scaler", "127.0.0.1:"+scalePort, "--http", "127.0.0.1:"+httpPort, "--memory-mib", mem)
+	sys := &system{addr: "127.0.0.1:" + gatewayPort, procs: []*exec.Cmd{s}, names: []string{"scale server", "gateway"}}
+	g, err := gateway(scalePort, gatewayPort, httpPort)
 	if err != nil {
 		sys.stop()
 		return nil, err
 	}
-	sys.procs = append(sys.procs, gateway)
+	sys.procs = append(sys.procs, g)
 	for _, port := range []string{scalePort, gatewayPort, httpPort} {
 		if err := waitPort("127.0.0.1:" + port); err != nil {
 			sys.stop()
@@ -160,6 +412,40 @@ func startEscala(work string, memory int) (*system, error) {
 		}
 	}
 	return sys, nil
+}
+
+// escalaBin is where escala's programs are built, once per run.
+var escalaBin struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+func startEscala(work string, memory int) (*system, error) {
+	escalaBin.once.Do(func() {
+		escalaBin.dir = filepath.Join(work, "bin")
+		for _, name := range []string{"scaleserver", "asyncserver"} {
+			out, err := exec.Command("go", "build", "-o", filepath.Join(escalaBin.dir, name), "./examples/"+name).CombinedOutput()
+			if err != nil {
+				escalaBin.err = fmt.Errorf("go build ./examples/%s: %v\n%s", name, err, out)
+				return
+			}
+		}
+	})
+	if escalaBin.err != nil {
+		return nil, escalaBin.err
+	}
+	bin, mem := escalaBin.dir, strconv.Itoa(memory)
+	dir, err := os.MkdirTemp(work, "escala-")
+	if err != nil {
+		return nil, err
+	}
+	return startSystem(func(scalePort, _, _ string) (*exec.Cmd, error) {
+		return start(dir, filepath.Join(bin, "scaleserver"), "--port", scalePort, "--memory-mib", mem)
+	}, func(scalePort, gatewayPort, httpPort string) (*exec.Cmd, error) {
+		return start(dir, filepath.Join(bin, "asyncserver"), "--port", gatewayPort,
+			"--scaler", "127.0.0.1:"+scalePort, "--http", "127.0.0.1:"+httpPort, "--memory-mib", mem)
+	})
 }
 
 func startOriginal(work, python string) (*system, error) {
@@ -168,36 +454,50 @@ func startOriginal(work, python string) (*system, error) {
 		return nil, err
 	}
 	scripts := filepath.Join(here, "internal", "tools", "loadtest", "original")
-	scalePort, gatewayPort, httpPort := freePort(), freePort(), freePort()
-	scale, err := start(work, python, filepath.Join(scripts, "scale_server.py"), scalePort)
+	dir, err := os.MkdirTemp(work, "original-")
 	if err != nil {
 		return nil, err
 	}
-	sys := &system{addr: "127.0.0.1:" + gatewayPort, procs: []*exec.Cmd{scale}}
-	gateway, err := start(work, python, filepath.Join(scripts, "async_server.py"), "--ip", "127.0.0.1",
-		"--port", gatewayPort, "--http-port", httpPort, "--scaler-port", scalePort)
-	if err != nil {
-		sys.stop()
-		return nil, err
-	}
-	sys.procs = append(sys.procs, gateway)
-	for _, port := range []string{scalePort, gatewayPort, httpPort} {
-		if err := waitPort("127.0.0.1:" + port); err != nil {
-			sys.stop()
-			return nil, err
-		}
-	}
-	return sys, nil
+	return startSystem(func(scalePort, _, _ string) (*exec.Cmd, error) {
+		return start(dir, python, filepath.Join(scripts, "scale_server.py"), scalePort)
+	}, func(scalePort, gatewayPort, httpPort string) (*exec.Cmd, error) {
+		return start(dir, python, filepath.Join(scripts, "async_server.py"), "--ip", "127.0.0.1",
+			"--port", gatewayPort, "--http-port", httpPort, "--scaler-port", scalePort)
+	})
 }
 
 // A result is what a load run measured.
 type result struct {
-	latencies []time.Duration
+	latencies []time.Duration // of the requests that completed: link and download
+	answered  int             // requests that got a link, downloaded or not
 	errors    int
 	firstErr  error
-	cpu       []float64 // CPU seconds of each server process during the run
-	peakRSS   []int64   // peak resident memory of each, in KiB
-	self      float64   // CPU seconds of this process, the clients
+	names     []string
+	usage     []usage // of each server process during the run
+	peakRSS   []int64 // peak resident memory of each, in KiB
+	self      float64 // CPU seconds of this process, the clients
+}
+
+// usage is what a process has used: CPU seconds and page faults.
+type usage struct {
+	cpu    float64
+	faults int64
+}
+
+func (r *result) cpuPerRequest() float64 {
+	total := 0.0
+	for _, u := range r.usage {
+		total += u.cpu
+	}
+	return total / float64(max(1, r.answered))
+}
+
+func (r *result) faultsPerRequest() float64 {
+	var total int64
+	for _, u := range r.usage {
+		total += u.faults
+	}
+	return float64(total) / float64(max(1, r.answered))
 }
 
 // selfCPU returns the CPU time this process has used.
@@ -210,28 +510,31 @@ func selfCPU() float64 {
 // run has clients send photos in turn, each waiting for its link and
 // downloading the result before it sends the next, and measures the
 // requests that complete within the measuring window.
-func run(addr string, photos [][]byte, clients int, warmup, duration time.Duration, procs []*exec.Cmd) *result {
+func run(sys *system, photos [][]byte, clients int, warmup, duration time.Duration) *result {
 	measureFrom := time.Now().Add(warmup)
 	end := measureFrom.Add(duration)
 	ctx, cancel := context.WithDeadline(context.Background(), end)
 	defer cancel()
 	var mu sync.Mutex
-	r := &result{}
-	var cpuStart []float64
+	r := &result{names: sys.names}
+	var start []usage
 	var selfStart float64
+	started := make(chan struct{})
 	go func() {
 		time.Sleep(warmup)
 		mu.Lock()
-		cpuStart, selfStart = cpuSeconds(procs), selfCPU()
+		start, selfStart = usages(sys.procs), selfCPU()
 		mu.Unlock()
+		close(started)
 	}()
 	httpClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
+	defer httpClient.CloseIdleConnections()
 	var wg sync.WaitGroup
 	for c := range clients {
 		wg.Go(func() {
 			for i := c; ctx.Err() == nil; i++ {
 				begin := time.Now()
-				err := exchange(ctx, httpClient, addr, photos[i%len(photos)])
+				err := exchange(ctx, httpClient, sys.addr, photos[i%len(photos)])
 				if !time.Now().Before(end) {
 					return // cut off by the end of the run
 				}
@@ -239,6 +542,10 @@ func run(addr string, photos [][]byte, clients int, warmup, duration time.Durati
 					continue
 				}
 				mu.Lock()
+				var linkErr *downloadError
+				if err == nil || errors.As(err, &linkErr) {
+					r.answered++
+				}
 				if err != nil {
 					r.errors++
 					if r.firstErr == nil {
@@ -252,20 +559,24 @@ func run(addr string, photos [][]byte, clients int, warmup, duration time.Durati
 		})
 	}
 	wg.Wait()
+	<-started
 	mu.Lock()
 	defer mu.Unlock()
 	r.self = selfCPU() - selfStart
-	cpuEnd := cpuSeconds(procs)
-	for i := range cpuEnd {
-		if i < len(cpuStart) {
-			r.cpu = append(r.cpu, cpuEnd[i]-cpuStart[i])
-		}
+	for i, u := range usages(sys.procs) {
+		r.usage = append(r.usage, usage{u.cpu - start[i].cpu, u.faults - start[i].faults})
 	}
-	for _, p := range procs {
+	for _, p := range sys.procs {
 		r.peakRSS = append(r.peakRSS, peakRSS(p.Process.Pid))
 	}
 	return r
 }
+
+// A downloadError is a request that got its link but whose download
+// failed.
+type downloadError struct{ err error }
+
+func (e *downloadError) Error() string { return e.err.Error() }
 
 // exchange is one client's request: the photo as raw bytes, the link line
 // back, then a download of the link.
@@ -290,6 +601,14 @@ func exchange(ctx context.Context, hc *http.Client, addr string, photo []byte) e
 	if !ok {
 		return fmt.Errorf("reply %q", line)
 	}
+	if err := download(ctx, hc, link); err != nil {
+		return &downloadError{err}
+	}
+	return nil
+}
+
+// download fetches link and checks that it is a JPEG.
+func download(ctx context.Context, hc *http.Client, link string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, link, nil)
 	if err != nil {
 		return err
@@ -307,20 +626,28 @@ func exchange(ctx context.Context, hc *http.Client, addr string, photo []byte) e
 	return err
 }
 
-// cpuSeconds returns the user and system CPU time of each process so far.
-func cpuSeconds(procs []*exec.Cmd) []float64 {
-	var out []float64
+// usages returns the CPU time (user and system) and the page faults (minor
+// and major) of each process so far.
+func usages(procs []*exec.Cmd) []usage {
+	var out []usage
 	for _, p := range procs {
 		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.Process.Pid))
 		if err != nil {
-			out = append(out, 0)
+			out = append(out, usage{})
 			continue
 		}
-		// Fields after the command name, which is in parentheses.
-		fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
-		utime, _ := strconv.ParseFloat(fields[11], 64)
-		stime, _ := strconv.ParseFloat(fields[12], 64)
-		out = append(out, (utime+stime)/100) // clock ticks of 1/100 s on Linux
+		// Fields after the command name, which is in parentheses: state is
+		// the first, minflt the 8th, majflt the 10th, utime and stime the
+		// 12th and 13th.
+		fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		num := func(i int) float64 {
+			v, _ := strconv.ParseFloat(fields[i], 64)
+			return v
+		}
+		out = append(out, usage{
+			cpu:    (num(11) + num(12)) / 100, // clock ticks of 1/100 s on Linux
+			faults: int64(num(7) + num(9)),
+		})
 	}
 	return out
 }
@@ -348,16 +675,17 @@ func (r *result) print(d time.Duration) {
 		}
 		return r.latencies[min(len(r.latencies)-1, int(p*float64(len(r.latencies))))]
 	}
-	fmt.Printf("requests %d in %v: %.1f req/s; errors %d\n", len(r.latencies), d, float64(len(r.latencies))/d.Seconds(), r.errors)
+	fmt.Printf("requests answered %d in %v (%.1f/s), completed with their download %d; errors %d\n",
+		r.answered, d, float64(r.answered)/d.Seconds(), len(r.latencies), r.errors)
 	fmt.Printf("latency p50 %v, p90 %v, p99 %v, max %v\n", pct(0.5).Round(time.Millisecond),
 		pct(0.9).Round(time.Millisecond), pct(0.99).Round(time.Millisecond), pct(1).Round(time.Millisecond))
-	names := []string{"scale server", "gateway"}
-	total := 0.0
-	for i, cpu := range r.cpu {
-		total += cpu
-		fmt.Printf("%s: %.2f cores busy, peak RSS %d MiB\n", names[i], cpu/d.Seconds(), r.peakRSS[i]/1024)
+	n := float64(max(1, r.answered))
+	for i, u := range r.usage {
+		fmt.Printf("%-13s %.2f ms CPU and %.1f page faults per request; %.2f cores busy, peak RSS %d MiB\n",
+			r.names[i]+":", 1000*u.cpu/n, float64(u.faults)/n, u.cpu/d.Seconds(), r.peakRSS[i]/1024)
 	}
-	fmt.Printf("servers together: %.2f cores busy; the clients: %.2f cores\n", total/d.Seconds(), r.self/d.Seconds())
+	fmt.Printf("%-13s %.2f ms CPU and %.1f page faults per request; the clients used %.2f cores\n",
+		"together:", 1000*r.cpuPerRequest(), r.faultsPerRequest(), r.self/d.Seconds())
 	if r.firstErr != nil {
 		fmt.Printf("first error: %v\n", r.firstErr)
 	}
