@@ -38,26 +38,26 @@ const (
 	fix2562 = 20995 // √2·(−c1−c3), negated
 	fix3072 = 25172 // √2·(c1+c3+c5−c7)
 
+	// colShift and colRound descale the first pass's outputs, keeping
+	// pass1Bits of precision.
+	colShift = constBits - pass1Bits
+	colRound = 1 << (colShift - 1)
+
 	// rowBias is added to the DC term of the second pass before it is
 	// shifted left by constBits: the rounding of the final descale by
-	// constBits+pass1Bits+3, the level shift of 128 (T.81 A.3.1) and the
-	// offset of rangeLimit.
-	rowBias = 1<<(pass1Bits+2) + (128+limitOffset)<<(pass1Bits+3)
-	rowBits = constBits + pass1Bits + 3
+	// rowShift and the level shift of 128 (T.81 A.3.1).
+	rowBias  = 1<<(rowShift-constBits-1) + 128<<(rowShift-constBits)
+	rowShift = constBits + pass1Bits + 3
 )
 
-// rangeLimit clamps a pixel value v from -limitOffset to 2047-limitOffset to
-// 0..255 when indexed by v+limitOffset. Values further out, which only
-// corrupt coefficients give, wrap around.
-var rangeLimit = func() (t [2048]uint8) {
-	for i := range t {
-		t[i] = uint8(min(max(i-limitOffset, 0), 255))
-	}
-	return t
-}()
-
-// limitOffset is the offset of rangeLimit.
-const limitOffset = 1024
+// The accurate transform, idct8, computes in int32 and wraps around on
+// overflow, as the IJG library's 32-bit arithmetic and its vector versions
+// do: for the coefficients of 8-bit samples nothing overflows, so the
+// wrapping only decides what corrupt coefficients give, and it lets the
+// AVX2 version (8 lanes of int32) give the same pixels for every input.
+// The product of a coefficient and its quantizer fits an int32 exactly.
+// The samples are clamped to 0..255. Sums and products wrap the same in any
+// order, so only the shifts must come where they do below.
 
 // clampByte limits v to 0..255 without branches.
 func clampByte(v int) uint64 {
@@ -66,10 +66,27 @@ func clampByte(v int) uint64 {
 	return uint64(uint8(v))
 }
 
+// clamp32 limits the sample v to 0..255.
+func clamp32(v int32) byte {
+	return byte(min(max(v, 0), 255))
+}
+
+// colDC is what the first pass makes of a column whose only nonzero
+// coefficient is its first, dequantised: in0.
+func colDC(in0 int32) int32 {
+	return (in0<<constBits + colRound) >> colShift
+}
+
+// rowDC is the sample that the second pass makes of a row whose only
+// nonzero value from the first pass is its first, w0.
+func rowDC(w0 int32) byte {
+	return clamp32(((w0 + rowBias) << constBits) >> rowShift)
+}
+
 // dcValue returns the pixel value of a block whose only nonzero coefficient
 // is its DC term dc (already dequantised).
-func dcValue(dc int) uint8 {
-	return rangeLimit[((dc<<pass1Bits+rowBias)>>(pass1Bits+3))&2047]
+func dcValue(dc int32) uint8 {
+	return rowDC(colDC(dc))
 }
 
 // idct8 computes the inverse DCT of the block coefficients c (natural order)
@@ -81,7 +98,7 @@ func dcValue(dc int) uint8 {
 // first four.
 func idct8(dst []byte, stride int, c *[64]int16, q *[64]uint16, last int) {
 	if last == 0 {
-		v := uint64(dcValue(int(c[0])*int(q[0]))) * lowBytes
+		v := uint64(dcValue(int32(c[0])*int32(q[0]))) * lowBytes
 		for r := 0; r < 8; r++ {
 			binary.LittleEndian.PutUint64(dst[r*stride:], v)
 		}
@@ -94,7 +111,7 @@ func idct8(dst []byte, stride int, c *[64]int16, q *[64]uint16, last int) {
 		// Only the first row is nonzero: every column is flat, so the
 		// second pass gives the same row eight times.
 		for i := 0; i <= cols && i < 8; i++ {
-			ws[i] = int32(int(c[i]) * int(q[i]) << pass1Bits)
+			ws[i] = colDC(int32(c[i]) * int32(q[i]))
 		}
 		rowPass(dst[0:8:8], (*[8]int32)(ws[0:8]), cols)
 		for r := 1; r < 8; r++ {
@@ -105,7 +122,6 @@ func idct8(dst []byte, stride int, c *[64]int16, q *[64]uint16, last int) {
 
 	// First pass: columns. Columns that are all zero stay zero, and cols
 	// becomes the last column that is not.
-	const sh1, rnd1 = constBits - pass1Bits, 1 << (constBits - pass1Bits - 1)
 	last = -1
 	for i := 0; i < 8; i++ {
 		if i > cols {
@@ -118,22 +134,22 @@ func idct8(dst []byte, stride int, c *[64]int16, q *[64]uint16, last int) {
 				continue
 			}
 			last = i
-			v := int32(int(c[i]) * int(q[i]) << pass1Bits)
+			v := colDC(int32(c[i]) * int32(q[i]))
 			ws[i], ws[8+i], ws[16+i], ws[24+i] = v, v, v, v
 			ws[32+i], ws[40+i], ws[48+i], ws[56+i] = v, v, v, v
 			continue
 		}
 		last = i
-		in0 := int(c[i]) * int(q[i])
-		in1 := int(c[8+i]) * int(q[8+i])
-		in2 := int(c[16+i]) * int(q[16+i])
-		in3 := int(c[24+i]) * int(q[24+i])
-		var e0, e1, e2, e3, o0, o1, o2, o3 int
+		in0 := int32(c[i]) * int32(q[i])
+		in1 := int32(c[8+i]) * int32(q[8+i])
+		in2 := int32(c[16+i]) * int32(q[16+i])
+		in3 := int32(c[24+i]) * int32(q[24+i])
+		var e0, e1, e2, e3, o0, o1, o2, o3 int32
 		if hi == 0 {
 			// Rows 4 to 7 are zero.
 			z1 := in2 * fix0541
 			t3 := z1 + in2*fix0765
-			t0 := in0 << constBits
+			t0 := in0<<constBits + colRound
 			e0, e3 = t0+t3, t0-t3
 			e1, e2 = t0+z1, t0-z1
 			z5 := (in3 + in1) * fix1175
@@ -146,15 +162,15 @@ func idct8(dst []byte, stride int, c *[64]int16, q *[64]uint16, last int) {
 			o2 = in3*fix3072 + z2 + z3
 			o3 = in1*fix1501 + z1 + z4
 		} else {
-			in4 := int(c[32+i]) * int(q[32+i])
-			in5 := int(c[40+i]) * int(q[40+i])
-			in6 := int(c[48+i]) * int(q[48+i])
-			in7 := int(c[56+i]) * int(q[56+i])
+			in4 := int32(c[32+i]) * int32(q[32+i])
+			in5 := int32(c[40+i]) * int32(q[40+i])
+			in6 := int32(c[48+i]) * int32(q[48+i])
+			in7 := int32(c[56+i]) * int32(q[56+i])
 			z1 := (in2 + in6) * fix0541
 			t2 := z1 - in6*fix1847
 			t3 := z1 + in2*fix0765
-			t0 := (in0 + in4) << constBits
-			t1 := (in0 - in4) << constBits
+			t0 := (in0+in4)<<constBits + colRound
+			t1 := (in0-in4)<<constBits + colRound
 			e0, e3 = t0+t3, t0-t3
 			e1, e2 = t1+t2, t1-t2
 			z1 = in7 + in1
@@ -171,77 +187,19 @@ func idct8(dst []byte, stride int, c *[64]int16, q *[64]uint16, last int) {
 			o2 = in3*fix3072 + z2 + z3
 			o3 = in1*fix1501 + z1 + z4
 		}
-		ws[i] = int32((e0 + o3 + rnd1) >> sh1)
-		ws[56+i] = int32((e0 - o3 + rnd1) >> sh1)
-		ws[8+i] = int32((e1 + o2 + rnd1) >> sh1)
-		ws[48+i] = int32((e1 - o2 + rnd1) >> sh1)
-		ws[16+i] = int32((e2 + o1 + rnd1) >> sh1)
-		ws[40+i] = int32((e2 - o1 + rnd1) >> sh1)
-		ws[24+i] = int32((e3 + o0 + rnd1) >> sh1)
-		ws[32+i] = int32((e3 - o0 + rnd1) >> sh1)
+		ws[i] = (e0 + o3) >> colShift
+		ws[56+i] = (e0 - o3) >> colShift
+		ws[8+i] = (e1 + o2) >> colShift
+		ws[48+i] = (e1 - o2) >> colShift
+		ws[16+i] = (e2 + o1) >> colShift
+		ws[40+i] = (e2 - o1) >> colShift
+		ws[24+i] = (e3 + o0) >> colShift
+		ws[32+i] = (e3 - o0) >> colShift
 	}
 
-	// Second pass: rows. (rowPass, written out here to save the calls.)
-	cols = last
+	// Second pass: rows.
 	for r := 0; r < 8; r++ {
-		dst := dst[r*stride : r*stride+8 : r*stride+8]
-		w := (*[8]int32)(ws[r*8 : r*8+8])
-		in0, in1, in2, in3 := int(w[0])+rowBias, int(w[1]), int(w[2]), int(w[3])
-		var e0, e1, e2, e3, o0, o1, o2, o3 int
-		if cols < 4 {
-			if in1|in2|in3 == 0 {
-				binary.LittleEndian.PutUint64(dst, uint64(rangeLimit[(in0>>(pass1Bits+3))&2047])*lowBytes)
-				continue
-			}
-			z1 := in2 * fix0541
-			t3 := z1 + in2*fix0765
-			t0 := in0 << constBits
-			e0, e3 = t0+t3, t0-t3
-			e1, e2 = t0+z1, t0-z1
-			z5 := (in3 + in1) * fix1175
-			z1 = in1 * -fix0899
-			z2 := in3 * -fix2562
-			z3 := in3*-fix1961 + z5
-			z4 := in1*-fix0390 + z5
-			o0 = z1 + z3
-			o1 = z2 + z4
-			o2 = in3*fix3072 + z2 + z3
-			o3 = in1*fix1501 + z1 + z4
-		} else {
-			in4, in5, in6, in7 := int(w[4]), int(w[5]), int(w[6]), int(w[7])
-			if in1|in2|in3|in4|in5|in6|in7 == 0 {
-				binary.LittleEndian.PutUint64(dst, uint64(rangeLimit[(in0>>(pass1Bits+3))&2047])*lowBytes)
-				continue
-			}
-			z1 := (in2 + in6) * fix0541
-			t2 := z1 - in6*fix1847
-			t3 := z1 + in2*fix0765
-			t0 := (in0 + in4) << constBits
-			t1 := (in0 - in4) << constBits
-			e0, e3 = t0+t3, t0-t3
-			e1, e2 = t1+t2, t1-t2
-			z1 = in7 + in1
-			z2 := in5 + in3
-			z3 := in7 + in3
-			z4 := in5 + in1
-			z5 := (z3 + z4) * fix1175
-			z1 *= -fix0899
-			z2 *= -fix2562
-			z3 = z3*-fix1961 + z5
-			z4 = z4*-fix0390 + z5
-			o0 = in7*fix0298 + z1 + z3
-			o1 = in5*fix2053 + z2 + z4
-			o2 = in3*fix3072 + z2 + z3
-			o3 = in1*fix1501 + z1 + z4
-		}
-		dst[0] = rangeLimit[((e0+o3)>>rowBits)&2047]
-		dst[7] = rangeLimit[((e0-o3)>>rowBits)&2047]
-		dst[1] = rangeLimit[((e1+o2)>>rowBits)&2047]
-		dst[6] = rangeLimit[((e1-o2)>>rowBits)&2047]
-		dst[2] = rangeLimit[((e2+o1)>>rowBits)&2047]
-		dst[5] = rangeLimit[((e2-o1)>>rowBits)&2047]
-		dst[3] = rangeLimit[((e3+o0)>>rowBits)&2047]
-		dst[4] = rangeLimit[((e3-o0)>>rowBits)&2047]
+		rowPass(dst[r*stride:r*stride+8:r*stride+8], (*[8]int32)(ws[r*8:r*8+8]), last)
 	}
 }
 
@@ -249,16 +207,16 @@ func idct8(dst []byte, stride int, c *[64]int16, q *[64]uint16, last int) {
 // columns past cols are zero, and writes its eight pixels to dst.
 func rowPass(dst []byte, w *[8]int32, cols int) {
 	dst = dst[:8:8]
-	in0, in1, in2, in3 := int(w[0])+rowBias, int(w[1]), int(w[2]), int(w[3])
-	var e0, e1, e2, e3, o0, o1, o2, o3 int
+	in0, in1, in2, in3 := w[0], w[1], w[2], w[3]
+	var e0, e1, e2, e3, o0, o1, o2, o3 int32
 	if cols < 4 {
 		if in1|in2|in3 == 0 {
-			binary.LittleEndian.PutUint64(dst, uint64(rangeLimit[(in0>>(pass1Bits+3))&2047])*lowBytes)
+			binary.LittleEndian.PutUint64(dst, uint64(rowDC(in0))*lowBytes)
 			return
 		}
 		z1 := in2 * fix0541
 		t3 := z1 + in2*fix0765
-		t0 := in0 << constBits
+		t0 := (in0 + rowBias) << constBits
 		e0, e3 = t0+t3, t0-t3
 		e1, e2 = t0+z1, t0-z1
 		z5 := (in3 + in1) * fix1175
@@ -271,16 +229,16 @@ func rowPass(dst []byte, w *[8]int32, cols int) {
 		o2 = in3*fix3072 + z2 + z3
 		o3 = in1*fix1501 + z1 + z4
 	} else {
-		in4, in5, in6, in7 := int(w[4]), int(w[5]), int(w[6]), int(w[7])
+		in4, in5, in6, in7 := w[4], w[5], w[6], w[7]
 		if in1|in2|in3|in4|in5|in6|in7 == 0 {
-			binary.LittleEndian.PutUint64(dst, uint64(rangeLimit[(in0>>(pass1Bits+3))&2047])*lowBytes)
+			binary.LittleEndian.PutUint64(dst, uint64(rowDC(in0))*lowBytes)
 			return
 		}
 		z1 := (in2 + in6) * fix0541
 		t2 := z1 - in6*fix1847
 		t3 := z1 + in2*fix0765
-		t0 := (in0 + in4) << constBits
-		t1 := (in0 - in4) << constBits
+		t0 := (in0 + in4 + rowBias) << constBits
+		t1 := (in0 - in4 + rowBias) << constBits
 		e0, e3 = t0+t3, t0-t3
 		e1, e2 = t1+t2, t1-t2
 		z1 = in7 + in1
@@ -297,14 +255,14 @@ func rowPass(dst []byte, w *[8]int32, cols int) {
 		o2 = in3*fix3072 + z2 + z3
 		o3 = in1*fix1501 + z1 + z4
 	}
-	dst[0] = rangeLimit[((e0+o3)>>rowBits)&2047]
-	dst[7] = rangeLimit[((e0-o3)>>rowBits)&2047]
-	dst[1] = rangeLimit[((e1+o2)>>rowBits)&2047]
-	dst[6] = rangeLimit[((e1-o2)>>rowBits)&2047]
-	dst[2] = rangeLimit[((e2+o1)>>rowBits)&2047]
-	dst[5] = rangeLimit[((e2-o1)>>rowBits)&2047]
-	dst[3] = rangeLimit[((e3+o0)>>rowBits)&2047]
-	dst[4] = rangeLimit[((e3-o0)>>rowBits)&2047]
+	dst[0] = clamp32((e0 + o3) >> rowShift)
+	dst[7] = clamp32((e0 - o3) >> rowShift)
+	dst[1] = clamp32((e1 + o2) >> rowShift)
+	dst[6] = clamp32((e1 - o2) >> rowShift)
+	dst[2] = clamp32((e2 + o1) >> rowShift)
+	dst[5] = clamp32((e2 - o1) >> rowShift)
+	dst[3] = clamp32((e3 + o0) >> rowShift)
+	dst[4] = clamp32((e3 - o0) >> rowShift)
 }
 
 // Constants of the reduced inverse DCTs, round(x·2^13). An output pixel of
@@ -330,7 +288,7 @@ const (
 // idct4 writes the 4×4 pixels of a block decoded at half size.
 func idct4(dst []byte, stride int, c *[64]int16, q *[64]uint16, last int) {
 	if last == 0 {
-		v := uint32(dcValue(int(c[0])*int(q[0]))) * 0x01010101
+		v := uint32(dcValue(int32(c[0])*int32(q[0]))) * 0x01010101
 		for r := 0; r < 4; r++ {
 			binary.LittleEndian.PutUint32(dst[r*stride:], v)
 		}
@@ -370,7 +328,7 @@ func idct4(dst []byte, stride int, c *[64]int16, q *[64]uint16, last int) {
 // idct2 writes the 2×2 pixels of a block decoded at quarter size.
 func idct2(dst []byte, stride int, c *[64]int16, q *[64]uint16, last int) {
 	if last == 0 {
-		v := byte(dcValue(int(c[0]) * int(q[0])))
+		v := byte(dcValue(int32(c[0]) * int32(q[0])))
 		dst[0], dst[1] = v, v
 		dst[stride], dst[stride+1] = v, v
 		return
@@ -389,7 +347,7 @@ func idct2(dst []byte, stride int, c *[64]int16, q *[64]uint16, last int) {
 
 // idct1 writes the one pixel of a block decoded at an eighth of its size.
 func idct1(dst []byte, c *[64]int16, q *[64]uint16) {
-	dst[0] = byte(dcValue(int(c[0]) * int(q[0])))
+	dst[0] = byte(dcValue(int32(c[0]) * int32(q[0])))
 }
 
 // clearBlock zeroes the coefficients of a block whose last coded one has
