@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/escala-img/escala/internal/codec/simd"
 	"golang.org/x/image/draw"
 )
 
@@ -32,23 +33,36 @@ func benchPhoto(w, h int) *image.Gray {
 	return g
 }
 
-// BenchmarkResize halves photo-sized gray images with each filter, next to
-// x/image/draw's CatmullRom and ApproxBiLinear on the same input.
+// BenchmarkResize halves gray images, from a thumbnail to photo sizes,
+// with each filter, next to x/image/draw's CatmullRom and ApproxBiLinear
+// on the same input. The /go variants run the pure-Go loops, with
+// simd.AVX2 turned off, so that the assembly is measured against them in
+// the same run.
 func BenchmarkResize(b *testing.B) {
-	for _, sz := range []image.Point{{2560, 1600}, {4000, 3000}} {
+	for _, sz := range []image.Point{{350, 418}, {2560, 1600}, {4000, 3000}} {
 		src := benchPhoto(sz.X, sz.Y)
 		dw, dh := sz.X/2, sz.Y/2
 		name := fmt.Sprintf("%dx%d", sz.X, sz.Y)
 		for _, f := range filters {
-			b.Run(f.Name+"/"+name, func(b *testing.B) {
-				b.ReportAllocs()
-				b.SetBytes(int64(sz.X * sz.Y))
-				for b.Loop() {
-					if _, err := Resize(src, dw, dh, &Options{Filter: f}); err != nil {
-						b.Fatal(err)
-					}
+			for _, pureGo := range []bool{false, true} {
+				sub := f.Name + "/" + name
+				if pureGo {
+					sub += "/go"
 				}
-			})
+				b.Run(sub, func(b *testing.B) {
+					if pureGo {
+						defer func(avx2 bool) { simd.AVX2 = avx2 }(simd.AVX2)
+						simd.AVX2 = false
+					}
+					b.ReportAllocs()
+					b.SetBytes(int64(sz.X * sz.Y))
+					for b.Loop() {
+						if _, err := Resize(src, dw, dh, &Options{Filter: f}); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
 		}
 		for _, k := range []struct {
 			name string
