@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/escala-img/escala/internal/codec/mem"
 	"github.com/escala-img/escala/scaler"
 	"github.com/escala-img/escala/store"
 	"github.com/escala-img/escala/transport"
@@ -104,11 +105,23 @@ func (g *Gateway) Serve(ctx context.Context, req *transport.Request) (*transport
 	src := gray.Bounds().Size()
 	dst, err := s.Scale(ctx, gray, &opts)
 	release()
+	// The pixels decoded here, the result of Scale and the encoded file
+	// are this call's alone: their memory goes back to the pool as soon
+	// as they are used. A gray image sent raw is the Server's.
+	if req.Image == nil {
+		mem.Bytes.Put(gray.Pix)
+	}
 	if err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	if err := scaler.Encode(&buf, dst, format, &opts); err != nil {
+	b := dst.Bounds()
+	buf := mem.NewBuffer(b.Dx()*b.Dy()/4 + 4096)
+	defer buf.Free()
+	err = scaler.Encode(buf, dst, format, &opts)
+	if d, ok := dst.(*image.Gray); ok {
+		mem.Bytes.Put(d.Pix)
+	}
+	if err != nil {
 		return nil, err
 	}
 	key := contentKey(buf.Bytes(), format)
@@ -119,7 +132,6 @@ func (g *Gateway) Serve(ctx context.Context, req *transport.Request) (*transport
 		g.logger().Error("escala: storing the result", "peer", req.RemoteAddr, "key", key, "err", err)
 		return nil, &storeError{err}
 	}
-	b := dst.Bounds()
 	link := key
 	if g.Links != nil {
 		link = g.Links.Sign(key, time.Now())

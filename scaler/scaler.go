@@ -147,8 +147,9 @@ func checkPixels(w, h int, limit int64) error {
 // Implementations are safe for concurrent use.
 type Interface interface {
 	// Scale returns src resized as opts says (see Options for Factor,
-	// Width, Height and Filter). The result shares no memory with src.
-	// It fails with an error wrapping ErrInvalidOptions, ErrTooLarge or
+	// Width, Height and Filter). The result shares no memory with src,
+	// and belongs to the caller: the implementation keeps no reference
+	// to it, so the caller may recycle its memory. It fails with an error wrapping ErrInvalidOptions, ErrTooLarge or
 	// ErrInvalid when the request itself is at fault, or with the error
 	// that stopped the work: ctx's, or a network error.
 	Scale(ctx context.Context, src image.Image, opts *Options) (image.Image, error)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -232,8 +233,16 @@ func (d *Dir) commitBatch(batch []*rename) []error {
 }
 
 // copyContext copies r to w until io.EOF, checking ctx before each chunk.
-// Errors of r are returned as they are; errors of w are *fs.PathError.
+// Errors of r are returned as they are; errors of w are *fs.PathError. A
+// *bytes.Reader, whose bytes are all in memory already, is written at once.
 func copyContext(ctx context.Context, w io.Writer, r io.Reader) error {
+	if br, ok := r.(*bytes.Reader); ok {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		_, err := br.WriteTo(w)
+		return err
+	}
 	buf := make([]byte, copyChunk)
 	for {
 		if err := ctx.Err(); err != nil {

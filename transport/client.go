@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/escala-img/escala/internal/codec/mem"
 	"github.com/escala-img/escala/scaler"
 )
 
@@ -124,13 +125,21 @@ func (c *Client) roundTrip(ctx context.Context, nc net.Conn, meta, body []byte) 
 	if err != nil {
 		return nil, true, fmt.Errorf("transport: %s: reading reply: %w", c.Addr, err)
 	}
+	// The frame's memory is the caller's through the Response's Image or
+	// Body; when neither holds it, it goes back to the pool here.
 	switch f.typ {
 	case typeResult:
 		resp, err := parseResult(f)
+		if err != nil || resp.Image == nil && resp.Body == nil {
+			mem.Bytes.Put(f.buf)
+		}
 		return resp, true, err
 	case typeError:
-		return nil, true, parseError(f)
+		err := parseError(f)
+		mem.Bytes.Put(f.buf)
+		return nil, true, err
 	}
+	mem.Bytes.Put(f.buf)
 	return nil, true, fmt.Errorf("transport: %s replied with a frame of type %d", c.Addr, f.typ)
 }
 
@@ -291,7 +300,9 @@ func (c *Client) Scale(ctx context.Context, src image.Image, opts *scaler.Option
 		dst = resp.Image
 	} else {
 		limits := &scaler.Options{MaxPixels: req.Options.MaxPixels}
-		if dst, err = scaler.Decode(bytes.NewReader(resp.Body), limits); err != nil {
+		dst, err = scaler.Decode(bytes.NewReader(resp.Body), limits)
+		mem.Bytes.Put(resp.Body) // read from the connection: no one else holds it
+		if err != nil {
 			return nil, fmt.Errorf("transport: %s: reply: %w", c.Addr, err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net"
 
+	"github.com/escala-img/escala/internal/codec/mem"
 	"github.com/escala-img/escala/scaler"
 )
 
@@ -49,6 +50,7 @@ type frame struct {
 	typ  frameType
 	meta []byte
 	body []byte
+	buf  []byte // holds meta and body: from mem.Bytes, the reader's to give back
 }
 
 // frameLimit returns the effective frame size limit for a configured
@@ -103,7 +105,7 @@ func readFrame(r io.Reader, pre []byte, max int, admit func(n int) error) (*fram
 	if err != nil {
 		return nil, err
 	}
-	return &frame{typ: typ, meta: buf[:m:m], body: buf[m:]}, nil
+	return &frame{typ: typ, meta: buf[:m:m], body: buf[m:], buf: buf}, nil
 }
 
 // firstChunk is the buffer readGrowing starts with.
@@ -115,25 +117,39 @@ const firstChunk = 64 << 10
 // (when admit is not nil) for the bytes it adds. A peer that announces a
 // large frame and then trickles thus holds no more of a budget than it
 // has sent. A stream that ends early gives io.ErrUnexpectedEOF.
-func readGrowing(r io.Reader, n int, admit func(n int) error) ([]byte, error) {
+//
+// The buffers come from mem.Bytes, and those outgrown go back at once;
+// the result is the caller's to give back, and on an error nothing is
+// left to give back.
+func readGrowing(r io.Reader, n int, admit func(n int) error) (_ []byte, err error) {
 	size := min(n, firstChunk)
 	if admit != nil {
 		if err := admit(size); err != nil {
 			return nil, err
 		}
 	}
-	buf := make([]byte, 0, size)
+	buf := mem.Bytes.Get(size)[:0]
+	defer func() {
+		if err != nil {
+			mem.Bytes.Put(buf)
+		}
+	}()
 	for len(buf) < n {
-		if len(buf) == cap(buf) {
-			size = min(2*cap(buf), n)
+		if len(buf) == size {
+			grown := min(2*size, n)
 			if admit != nil {
-				if err := admit(size - cap(buf)); err != nil {
+				if err := admit(grown - size); err != nil {
 					return nil, err
 				}
 			}
-			buf = append(make([]byte, 0, size), buf...)
+			next := mem.Bytes.Get(grown)[:len(buf)]
+			copy(next, buf)
+			mem.Bytes.Put(buf)
+			buf, size = next, grown
 		}
-		k, err := r.Read(buf[len(buf):cap(buf)])
+		// Never past size: the pool's buffers may be larger, and the
+		// bytes after this frame belong to the next.
+		k, err := r.Read(buf[len(buf):size])
 		buf = buf[:len(buf)+k]
 		if err != nil && len(buf) < n {
 			if err == io.EOF {

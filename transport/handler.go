@@ -1,12 +1,12 @@
 package transport
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"image"
 	"log/slog"
 
+	"github.com/escala-img/escala/internal/codec/mem"
 	"github.com/escala-img/escala/scaler"
 )
 
@@ -87,8 +87,12 @@ func (h *ScaleHandler) Serve(ctx context.Context, req *Request) (*Response, erro
 		"peer", req.RemoteAddr, "protocol", req.Protocol, "bytes", len(req.Body)+len(grayPix(req.Image)),
 		"from", fmt.Sprintf("%dx%d", size.X, size.Y), "to", fmt.Sprintf("%dx%d", b.Dx(), b.Dy()))
 	resp := &Response{Width: b.Dx(), Height: b.Dy()}
+	// The result is this handler's alone (scaler.Interface), so its
+	// memory goes back to the pool once the server has written it.
 	if req.Image != nil && req.Format == 0 {
-		resp.Image = scaler.Grayscale(dst)
+		gray := scaler.Grayscale(dst)
+		resp.Image = gray
+		resp.pooled = [][]byte{gray.Pix}
 		return resp, nil
 	}
 	resp.Format = req.Format
@@ -98,11 +102,17 @@ func (h *ScaleHandler) Serve(ctx context.Context, req *Request) (*Response, erro
 	if opts.Quality == 0 {
 		opts.Quality = h.Quality
 	}
-	var buf bytes.Buffer
-	if err := scaler.Encode(&buf, dst, resp.Format, &opts); err != nil {
+	buf := mem.NewBuffer(b.Dx()*b.Dy()/4 + 4096)
+	err = scaler.Encode(buf, dst, resp.Format, &opts)
+	if g, ok := dst.(*image.Gray); ok {
+		mem.Bytes.Put(g.Pix)
+	}
+	if err != nil {
+		buf.Free()
 		return nil, err
 	}
 	resp.Body = buf.Bytes()
+	resp.pooled = [][]byte{resp.Body}
 	return resp, nil
 }
 

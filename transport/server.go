@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/escala-img/escala/internal/codec/imagefile"
+	"github.com/escala-img/escala/internal/codec/mem"
 	"github.com/escala-img/escala/scaler"
 )
 
@@ -103,11 +104,17 @@ type Response struct {
 	// Location is where the result was stored: a URL that a raw-protocol
 	// client is given as its reply line.
 	Location string
+
+	// pooled are buffers from mem.Bytes that Body or Image use, which
+	// the Server gives back once the response is written: a handler of
+	// this package sets it for the memory it alone holds.
+	pooled [][]byte
 }
 
 // A Handler answers requests. Serve is called on the connection's
 // goroutine; it may keep req's memory only until it returns, and must not
-// change it. An error it returns is sent to the client (see RemoteError);
+// change it: the Server reuses that memory for later requests once the
+// reply is written. An error it returns is sent to the client (see RemoteError);
 // errors that wrap none of the sentinels of this package or of scaler are
 // reported to the client only as "internal error", and logged.
 type Handler interface {
@@ -412,6 +419,7 @@ type conn struct {
 	cancel context.CancelFunc
 	idle   atomic.Bool // waiting for the first byte of a request
 	held   []func()    // releases of the budget the request holds
+	bufs   [][]byte    // buffers from mem.Bytes that the request and its reply hold
 }
 
 // reserve takes n bytes of the server's budget for the request being
@@ -434,12 +442,26 @@ func (c *conn) reserve(n int, end time.Time) error {
 	return nil
 }
 
-// unreserve gives back the budget of the request that was answered.
+// unreserve gives back the budget and the buffers of the request that
+// was answered: the Handler has returned, and its reply is written.
 func (c *conn) unreserve() {
 	for _, release := range c.held {
 		release()
 	}
 	c.held = c.held[:0]
+	for i, b := range c.bufs {
+		mem.Bytes.Put(b)
+		c.bufs[i] = nil
+	}
+	c.bufs = c.bufs[:0]
+}
+
+// keep records the buffers of a response, to be given back with the
+// request's.
+func (c *conn) keep(resp *Response) {
+	if resp != nil {
+		c.bufs = append(c.bufs, resp.pooled...)
+	}
 }
 
 func (c *conn) serve() {
@@ -587,6 +609,7 @@ func (c *conn) serveNative(pre []byte, end time.Time) {
 			}
 			return
 		}
+		c.bufs = append(c.bufs, f.buf)
 		var resp *Response
 		var req *Request
 		if f.typ != typeRequest {
@@ -596,6 +619,7 @@ func (c *conn) serveNative(pre []byte, end time.Time) {
 		}
 		if err == nil {
 			resp, err = c.handle(req, Native)
+			c.keep(resp)
 		}
 		if err == nil {
 			var meta, body []byte
@@ -644,7 +668,9 @@ func (c *conn) serveFramed(l int, end time.Time) {
 			c.s.logger().Warn("transport: reading framed request", "peer", c.remote, "err", err)
 			return
 		}
+		c.bufs = append(c.bufs, body)
 		resp, err := c.handle(&Request{Body: body}, Framed)
+		c.keep(resp)
 		if err != nil {
 			// The protocol has no error reply: closing is the answer.
 			c.logError(Framed, err)
@@ -705,8 +731,11 @@ func (c *conn) serveRaw(pre []byte, eof bool, end time.Time) {
 		return
 	}
 	if err == nil {
+		c.bufs = append(c.bufs, body)
 		var resp *Response
-		if resp, err = c.handle(&Request{Body: body}, Raw); err == nil {
+		resp, err = c.handle(&Request{Body: body}, Raw)
+		c.keep(resp)
+		if err == nil {
 			c.writeLine(resp, nil)
 			return
 		}
@@ -716,13 +745,21 @@ func (c *conn) serveRaw(pre []byte, eof bool, end time.Time) {
 
 // readRaw reads an upload until the bytes form a whole image file, the
 // peer half-closes, or it stalls or grows too large.
-func (c *conn) readRaw(pre []byte, eof bool, end time.Time) ([]byte, error) {
+func (c *conn) readRaw(pre []byte, eof bool, end time.Time) (_ []byte, err error) {
 	limit := frameLimit(c.s.MaxFrameSize)
-	if err := c.reserve(64<<10, end); err != nil {
+	size := 64 << 10
+	if err := c.reserve(size, end); err != nil {
 		return nil, err
 	}
-	buf := make([]byte, len(pre), 64<<10)
+	// The buffers come from mem.Bytes; those outgrown go back at once,
+	// and so does the last one on an error.
+	buf := mem.Bytes.Get(size)[:len(pre)]
 	copy(buf, pre)
+	defer func() {
+		if err != nil {
+			mem.Bytes.Put(buf)
+		}
+	}()
 	r := c.reader(end)
 	var sc imagefile.Scanner
 	for {
@@ -739,20 +776,23 @@ func (c *conn) readRaw(pre []byte, eof bool, end time.Time) ([]byte, error) {
 		case len(buf) > limit:
 			return nil, fmt.Errorf("%w: upload over the limit of %d bytes", ErrFrameTooLarge, limit)
 		}
-		if len(buf) == cap(buf) {
+		if len(buf) == size {
 			// Double, up to the size the header gave, if any: memory
 			// follows the bytes that arrived, whatever the header says.
-			size := 2 * cap(buf)
+			grown := 2 * size
 			if n > 0 {
-				size = min(size, n)
+				grown = min(grown, n)
 			}
-			size = min(size, limit+1)
-			if err := c.reserve(size-cap(buf), end); err != nil {
+			grown = min(grown, limit+1)
+			if err := c.reserve(grown-size, end); err != nil {
 				return nil, err
 			}
-			buf = append(make([]byte, 0, size), buf...)
+			next := mem.Bytes.Get(grown)[:len(buf)]
+			copy(next, buf)
+			mem.Bytes.Put(buf)
+			buf, size = next, grown
 		}
-		m, err := r.Read(buf[len(buf):cap(buf)])
+		m, err := r.Read(buf[len(buf):size])
 		buf = buf[:len(buf)+m]
 		switch {
 		case errors.Is(err, io.EOF):

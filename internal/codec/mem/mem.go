@@ -62,6 +62,7 @@ var idle atomic.Int64
 type Pool[T any] struct {
 	mu       sync.Mutex
 	free     [classes][][]T
+	out      [classes]int // slices of each class handed out by Get and not put back
 	low      [classes]int // the fewest free slices of each class since the last trim
 	lastTrim time.Time
 }
@@ -106,6 +107,7 @@ func (p *Pool[T]) Get(n int) []T {
 		return make([]T, n)
 	}
 	p.mu.Lock()
+	p.out[c]++
 	if k := len(p.free[c]); k > 0 {
 		s := p.free[c][k-1]
 		p.free[c][k-1] = nil
@@ -121,8 +123,10 @@ func (p *Pool[T]) Get(n int) []T {
 }
 
 // Put gives s back for reuse: nothing may use s, or any slice sharing its
-// memory, after. Slices too small or too large to pool, and slices beyond
-// what the pools may keep, are dropped.
+// memory, after. A class keeps no more slices than Get has handed out and
+// not had back, so that slices allocated elsewhere, put back, do not pile
+// up where nothing asks for them. Slices too small or too large to pool,
+// and slices beyond what the pools may keep, are dropped.
 func (p *Pool[T]) Put(s []T) {
 	size := elemSize[T]()
 	least := minBytes / size
@@ -141,6 +145,12 @@ func (p *Pool[T]) Put(s []T) {
 		return
 	}
 	p.mu.Lock()
+	if p.out[c] == 0 {
+		p.mu.Unlock()
+		idle.Add(-bytes)
+		return
+	}
+	p.out[c]--
 	p.free[c] = append(p.free[c], s)
 	now := time.Now()
 	if now.Sub(p.lastTrim) >= trimInterval {
@@ -187,4 +197,39 @@ func idleLimit() int64 {
 	limit.bytes.Store(l / 8)
 	limit.read.Store(now)
 	return l / 8
+}
+
+// A Buffer is an io.Writer that collects what is written in a slice from
+// Bytes, growing through Bytes too. Its zero value is an empty buffer. It
+// is not safe for concurrent use.
+type Buffer struct {
+	b []byte
+}
+
+// NewBuffer returns an empty Buffer with room for n bytes.
+func NewBuffer(n int) *Buffer {
+	return &Buffer{b: Bytes.Get(n)[:0]}
+}
+
+// Write appends p to the buffer. It never fails.
+func (b *Buffer) Write(p []byte) (int, error) {
+	if len(b.b)+len(p) > cap(b.b) {
+		next := Bytes.Get(max(2*cap(b.b), len(b.b)+len(p)))[:len(b.b)]
+		copy(next, b.b)
+		Bytes.Put(b.b)
+		b.b = next
+	}
+	b.b = append(b.b, p...)
+	return len(p), nil
+}
+
+// Bytes returns what was written. The slice is the buffer's memory: it is
+// valid until Free.
+func (b *Buffer) Bytes() []byte { return b.b }
+
+// Free gives the buffer's memory back to Bytes and empties it: nothing may
+// use what Bytes returned after.
+func (b *Buffer) Free() {
+	Bytes.Put(b.b)
+	b.b = nil
 }

@@ -149,3 +149,44 @@ func TestConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestBuffer checks that a Buffer keeps what is written across growth.
+func TestBuffer(t *testing.T) {
+	b := NewBuffer(10)
+	var want []byte
+	for i := range 5000 {
+		p := []byte{byte(i), byte(i >> 8), byte(i * 7)}
+		if n, err := b.Write(p); n != len(p) || err != nil {
+			t.Fatalf("Write = %d, %v", n, err)
+		}
+		want = append(want, p...)
+	}
+	if string(b.Bytes()) != string(want) {
+		t.Fatalf("Buffer holds %d bytes, not the %d written", len(b.Bytes()), len(want))
+	}
+	b.Free()
+	if len(b.Bytes()) != 0 {
+		t.Errorf("Buffer holds %d bytes after Free", len(b.Bytes()))
+	}
+}
+
+// TestForeignPutsBounded checks that slices allocated elsewhere and put
+// back are kept only as far as Get hands out slices of their class.
+func TestForeignPutsBounded(t *testing.T) {
+	var p Pool[byte]
+	for range 10 {
+		p.Put(make([]byte, 100_000))
+	}
+	c := classOf(100_000+1, minBytes) - 1
+	if n := len(p.free[c]); n != 0 {
+		t.Fatalf("%d foreign slices kept where Get handed out none", n)
+	}
+	held := [][]byte{p.Get(90_000), p.Get(90_000)}
+	for range 10 {
+		p.Put(make([]byte, 100_000))
+	}
+	if n := len(p.free[classOf(90_000, minBytes)]); n != 2 {
+		t.Errorf("%d foreign slices kept with 2 handed out, want 2", n)
+	}
+	_ = held
+}

@@ -37,7 +37,7 @@ type Limits struct {
 // returns where their values go.
 func Register(fs *flag.FlagSet) *Limits {
 	l := new(Limits)
-	fs.Int64Var(&l.MemoryMiB, "memory-mib", 1024, "memory budget in MiB: 3/8 for requests being received, 1/4 for decoding (and 1/8 for scaling in a scale server); the garbage collector runs at 9/10")
+	fs.Int64Var(&l.MemoryMiB, "memory-mib", 1024, "memory budget in MiB: 3/8 for requests being received, 1/4 for decoding (and 1/8 for scaling in a scale server); the heap is capped at 9/10")
 	fs.IntVar(&l.MaxUploadMiB, "max-upload-mib", transport.DefaultMaxFrameSize>>20, "largest request or upload, in MiB, refused before it is read")
 	fs.Float64Var(&l.MaxMegapixels, "max-megapixels", scaler.DefaultMaxPixels/1e6, "largest image, in megapixels, refused from its header before it is decoded")
 	fs.IntVar(&l.MaxConns, "max-conns", transport.DefaultMaxConns, "connections served at once; more are closed at once")
@@ -79,13 +79,16 @@ func (l *Limits) Check() error {
 	return nil
 }
 
-// SetMemoryLimit has the garbage collector run by the memory limit alone,
-// at 90% of --memory-mib: the budgets keep the live data at 3/4 of it at
-// most, and between collections the garbage of large images may use the
-// rest instead of costing a collection each.
+// SetMemoryLimit caps the heap at 90% of --memory-mib, where the garbage
+// collector runs however often it must, and below that lets it run when
+// the heap has doubled since the last collection (GOGC 100), as Go does
+// by default. Collecting by the limit alone let every server grow to the
+// limit whatever it served, taking fresh pages from the system for each
+// request; the large buffers are now recycled (internal/codec/mem), so the
+// heap stays near what the work in flight holds.
 func (l *Limits) SetMemoryLimit() {
 	debug.SetMemoryLimit(l.bytes() * 9 / 10)
-	debug.SetGCPercent(-1)
+	debug.SetGCPercent(100)
 }
 
 func (l *Limits) bytes() int64 { return l.MemoryMiB << 20 }
