@@ -129,6 +129,12 @@ func (d *Dir) removeStaleTemps(cutoff time.Time) {
 // renames it onto key and flushes the folder, and only then returns nil.
 // On Unix, readers that opened the previous object keep reading it whole.
 //
+// When r is a *bytes.Reader and the file named key already holds exactly
+// its bytes, as a result named by its content does when it is stored
+// again, nothing is written: Put only waits for a sync of the folder, as
+// the Put that stored the file did, so that the object is as durable as
+// one just written.
+//
 // On any failure the temporary file is removed and the previous object, if
 // any, is unchanged. The error reads "store: put "key": ..." and wraps the
 // cause: [ErrInvalidKey], ctx.Err(), the error of r, or the *fs.PathError
@@ -150,6 +156,9 @@ func (d *Dir) Put(ctx context.Context, key string, r io.Reader) error {
 func (d *Dir) put(ctx context.Context, key string, r io.Reader) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if br, ok := r.(*bytes.Reader); ok && d.holds(key, br) {
+		return d.commit("", key)
 	}
 	tmp := tempPrefix + rand.Text()
 	f, err := d.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, d.perm)
@@ -178,8 +187,42 @@ func (d *Dir) put(ctx context.Context, key string, r io.Reader) (err error) {
 	return d.commit(tmp, key)
 }
 
+// holds reports whether the file named key holds exactly the unread bytes
+// of r. It leaves r as it was.
+func (d *Dir) holds(key string, r *bytes.Reader) bool {
+	info, err := d.root.Lstat(key)
+	if err != nil || !info.Mode().IsRegular() || info.Size() != int64(r.Len()) {
+		return false
+	}
+	f, err := d.root.Open(key)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	start := r.Size() - int64(r.Len())
+	var have, want [8 << 10]byte
+	for off := int64(0); off < info.Size(); {
+		n, err := f.ReadAt(have[:], off)
+		if n == 0 {
+			return false // a file shorter than Lstat said, or unreadable
+		}
+		if m, _ := r.ReadAt(want[:n], start+off); m != n || !bytes.Equal(have[:n], want[:n]) {
+			return false
+		}
+		off += int64(n)
+		if err != nil && off < info.Size() {
+			return false
+		}
+	}
+	// The file is the one checked if it still has the size read through
+	// the name: a Put replacing it meanwhile renames another file there.
+	opened, err := f.Stat()
+	return err == nil && os.SameFile(info, opened)
+}
+
 // commit renames tmp to key and syncs the folder, so that the rename
-// survives a crash. Concurrent Puts share the work: while one sync runs,
+// survives a crash. An empty tmp renames nothing: the caller found key
+// stored already and only waits for a sync. Concurrent Puts share the work: while one sync runs,
 // the renames that arrive wait, and the first of them then renames them
 // all and syncs once for the batch. A Put returns when a sync that began
 // after its rename has ended. If the rename fails, the temporary file is
@@ -214,13 +257,17 @@ func (d *Dir) commit(tmp, key string) error {
 // under d.mu.
 func (d *Dir) commitBatch(batch []*rename) []error {
 	errs := make([]error, len(batch))
-	renamed := 0
+	toSync := 0
 	for i, r := range batch {
+		if r.tmp == "" {
+			toSync++ // stored already: its rename may await this sync
+			continue
+		}
 		if errs[i] = d.root.Rename(r.tmp, r.key); errs[i] == nil {
-			renamed++
+			toSync++
 		}
 	}
-	if renamed > 0 {
+	if toSync > 0 {
 		if err := d.syncFolder(); err != nil {
 			for i := range errs {
 				if errs[i] == nil {

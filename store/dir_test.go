@@ -573,3 +573,61 @@ func TestDirOpenWhileManyPut(t *testing.T) {
 	}
 	readers.Wait()
 }
+
+// TestDirPutSameBytes checks that storing the bytes a file already holds
+// leaves that file in place, and that anything else replaces it.
+func TestDirPutSameBytes(t *testing.T) {
+	data := make([]byte, 100_000)
+	for i := range data {
+		data[i] = byte(i * 7 / 3)
+	}
+	other := append([]byte(nil), data...)
+	other[50_000] ^= 1
+	tests := []struct {
+		name string
+		r    io.Reader
+		want []byte
+		kept bool
+	}{
+		{"same bytes", bytes.NewReader(data), data, true},
+		{"same bytes after a read", func() io.Reader {
+			r := bytes.NewReader(append([]byte("head"), data...))
+			r.Read(make([]byte, 4))
+			return r
+		}(), data, true},
+		{"one bit differs", bytes.NewReader(other), other, false},
+		{"shorter", bytes.NewReader(data[:99_999]), data[:99_999], false},
+		{"same bytes from a stream", io.MultiReader(bytes.NewReader(data)), data, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			folder := t.TempDir()
+			d := newDir(t, folder, nil)
+			if err := d.Put(t.Context(), "k.jpg", bytes.NewReader(data)); err != nil {
+				t.Fatal(err)
+			}
+			before, err := os.Stat(filepath.Join(folder, "k.jpg"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := d.Put(t.Context(), "k.jpg", tc.r); err != nil {
+				t.Fatalf("second Put = %v", err)
+			}
+			after, err := os.Stat(filepath.Join(folder, "k.jpg"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if kept := os.SameFile(before, after); kept != tc.kept {
+				t.Errorf("file kept in place: %v, want %v", kept, tc.kept)
+			}
+			got, err := os.ReadFile(filepath.Join(folder, "k.jpg"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, tc.want) {
+				t.Errorf("the file holds %d bytes that are not the %d put", len(got), len(tc.want))
+			}
+			checkNoTemps(t, folder)
+		})
+	}
+}

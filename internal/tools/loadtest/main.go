@@ -25,6 +25,11 @@
 // same photos, so that the system's cost can be compared with the work it
 // cannot avoid.
 //
+// With -distinct, every JPEG sent differs from the others in its
+// quantisation table, and so in its pixels and its result: escala's store
+// then writes a file for every request, where sending the same photo again
+// finds its result stored already.
+//
 // The latency mode measures what one client alone waits for its link and
 // the download, as a median per photo, on servers just started and again
 // after -duration of load by -clients.
@@ -52,6 +57,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -89,6 +95,7 @@ func main() {
 	corpus := flag.String("corpus", "../shared/corpus", "folder of the photos of -images presets")
 	images := flag.String("images", "small", `photos each client sends in turn: "small", "mix", or comma-separated files`)
 	singles := flag.Int("singles", 15, "latency mode: requests per photo whose median is taken")
+	flag.BoolVar(&distinct, "distinct", false, "make every JPEG sent, and so every result, differ from the others")
 	python := flag.String("python", "", "Python with Pillow and aiohttp, for the original (default: the first python3 that has them)")
 	memory := flag.Int("memory-mib", 1024, "--memory-mib of escala's servers")
 	flag.Parse()
@@ -121,8 +128,8 @@ func main() {
 		return nil, fmt.Errorf("unknown target %q", target)
 	}
 
-	fmt.Printf("loadtest %s, %s, %d cores: mode %s, %d clients, %v after %v of warm-up, %d round(s)\nphotos: %s\n\n",
-		time.Now().Format("2006-01-02"), host.CPUModel(), runtime.NumCPU(), *mode, *clients, *duration, *warmup, *rounds, strings.Join(names, ", "))
+	fmt.Printf("loadtest %s, %s, %d cores: mode %s, %d clients, %v after %v of warm-up, %d round(s), distinct uploads %v\nphotos: %s\n\n",
+		time.Now().Format("2006-01-02"), host.CPUModel(), runtime.NumCPU(), *mode, *clients, *duration, *warmup, *rounds, distinct, strings.Join(names, ", "))
 	switch *mode {
 	case "load":
 		loadMode(starter, systems, *rounds, photos, names, *clients, *warmup, *duration)
@@ -578,9 +585,48 @@ type downloadError struct{ err error }
 
 func (e *downloadError) Error() string { return e.err.Error() }
 
+// distinct is the -distinct flag; uploads counts the uploads so far.
+var (
+	distinct bool
+	uploads  atomic.Int64
+)
+
+// variant returns photo, or with -distinct, for a JPEG, a copy whose first
+// quantisation table differs from every other upload's in its ten lowest
+// frequencies, by 0 to 3 each: these are nonzero in most blocks, so the
+// pixels differ, and so does the result.
+func variant(photo []byte) []byte {
+	if !distinct || len(photo) < 4 || photo[0] != 0xff || photo[1] != 0xd8 {
+		return photo
+	}
+	n := uploads.Add(1)
+	out := append([]byte(nil), photo...)
+	for i := 2; i+4 < len(out) && out[i] == 0xff; {
+		length := int(out[i+2])<<8 | int(out[i+3])
+		if out[i+1] == 0xdb && out[i+4]>>4 == 0 && length >= 2+1+64 { // an 8-bit DQT
+			table := out[i+5 : i+5+64] // in zigzag order
+			for k := range 10 {
+				d := byte(n >> (2 * k) & 3)
+				if table[k]+d < table[k] { // past 255
+					table[k] -= d
+				} else {
+					table[k] += d
+				}
+			}
+			return out
+		}
+		if out[i+1] == 0xda { // the scan, with no table before it
+			break
+		}
+		i += 2 + length
+	}
+	return photo
+}
+
 // exchange is one client's request: the photo as raw bytes, the link line
 // back, then a download of the link.
 func exchange(ctx context.Context, hc *http.Client, addr string, photo []byte) error {
+	photo = variant(photo)
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {

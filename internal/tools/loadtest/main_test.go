@@ -1,0 +1,36 @@
+package main
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/escala-img/escala/internal/tools/sample"
+	"github.com/escala-img/escala/scaler"
+)
+
+// TestVariant checks that -distinct gives JPEGs that decode, each to
+// pixels of its own.
+func TestVariant(t *testing.T) {
+	distinct = true
+	t.Cleanup(func() { distinct = false })
+	photo := sample.JPEG(64, 48)
+	seen := map[string]int{}
+	for i := range 20 {
+		v := variant(photo)
+		if len(v) != len(photo) {
+			t.Fatalf("variant %d has %d bytes, the photo %d", i, len(v), len(photo))
+		}
+		g, err := scaler.DecodeGray(bytes.NewReader(v), nil)
+		if err != nil {
+			t.Fatalf("variant %d: %v", i, err)
+		}
+		if j, ok := seen[string(g.Pix)]; ok {
+			t.Errorf("variants %d and %d decode to the same pixels", j, i)
+		}
+		seen[string(g.Pix)] = i
+	}
+	png := sample.PNG(8, 8)
+	if v := variant(png); &v[0] != &png[0] {
+		t.Errorf("variant of a PNG is a copy, want the photo itself")
+	}
+}
