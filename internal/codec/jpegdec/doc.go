@@ -45,8 +45,14 @@
 // so the gray of a gray, YCbCr or RGB file equals libjpeg's grayscale
 // decode exactly (for RGB, with replicated upsampling: djpeg -nosmooth);
 // image/jpeg uses a different integer IDCT and differs from it by at most
-// one level in a sample, on a small fraction of them. The gray of a CMYK or
-// YCCK file multiplies two samples, which can double such a difference.
+// one level in a sample, on a small fraction of them. The transform computes
+// in 32-bit integers that wrap around, which the IJG design needs for 8-bit
+// samples (only corrupt coefficients overflow), and clamps its samples. On
+// amd64 with AVX2 it runs in assembly, on 8 lanes at once and a row of
+// blocks per call; the pure-Go version, used elsewhere and for the blocks
+// at the right and bottom edges, gives the same samples for every input.
+// The gray of a CMYK or YCCK file multiplies two samples, which can double
+// such a difference.
 // With [Options.Scale] 2, 4 or 8 the image is decoded at reduced size in the
 // DCT domain: each output sample is the mean of a 2×2, 4×4 or 8×8 square of
 // the full decode, computed exactly for the lowest 4×4, 2×2 or 1×1

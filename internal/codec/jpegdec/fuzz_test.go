@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"image"
 	"image/jpeg"
 	"runtime"
 	"testing"
 
+	"github.com/escala-img/escala/internal/codec/simd"
 	"github.com/escala-img/escala/internal/tools/fuzzcorpus"
 )
 
@@ -84,8 +86,9 @@ func TestFuzzCorpus(t *testing.T) {
 
 // FuzzDecodeGray checks that DecodeGray never panics, that what it decodes
 // has the size DecodeConfig reads (and image/jpeg too, when it decodes the
-// file), and that with MaxPixels 1<<20 a larger header gives ErrTooLarge and
-// no large allocation happens. The seeds are the files of testdata, small
+// file), that with MaxPixels 1<<20 a larger header gives ErrTooLarge and
+// no large allocation happens, and, with AVX2, that the pure-Go paths give
+// the same result. The seeds are the files of testdata, small
 // images encoded by image/jpeg, and testdata/fuzz/FuzzDecodeGray.
 func FuzzDecodeGray(f *testing.F) {
 	for _, tf := range testFiles(f) {
@@ -103,6 +106,16 @@ func FuzzDecodeGray(f *testing.F) {
 		runtime.ReadMemStats(&after)
 		if n := after.TotalAlloc - before.TotalAlloc; n > 12*limit+32<<20 {
 			t.Fatalf("DecodeGray allocated %d bytes for a %dx%d image", n, cfg.Width, cfg.Height)
+		}
+		if simd.AVX2 {
+			// The pure-Go transforms give the same pixels as the vector
+			// ones, whatever the coefficients.
+			simd.AVX2 = false
+			g, gerr := DecodeGray(data, &Options{MaxPixels: limit, Scale: scale})
+			simd.AVX2 = true
+			if fmt.Sprint(err) != fmt.Sprint(gerr) || err == nil && !bytes.Equal(m.Pix, g.Pix) {
+				t.Fatalf("DecodeGray gives other pixels or errors with AVX2 (%v) than without (%v)", err, gerr)
+			}
 		}
 		if cerr == nil && int64(cfg.Width)*int64(cfg.Height) > limit && !errors.Is(err, ErrTooLarge) {
 			t.Fatalf("DecodeGray of a %dx%d image = %v, want ErrTooLarge", cfg.Width, cfg.Height, err)

@@ -361,3 +361,12 @@ func clearBlock(c *[64]int16, last int) {
 		c[jpegtab.Zigzag[k&63]&63] = 0
 	}
 }
+
+// idctRowGo is idctRow in Go.
+func idctRowGo(dst []byte, stride int, coef []int16, last []uint8, q *[64]uint16) {
+	for i, l := range last {
+		c := (*[64]int16)(coef[64*i:])
+		idct8(dst[8*i:], stride, c, q, int(l))
+		clearBlock(c, int(l))
+	}
+}

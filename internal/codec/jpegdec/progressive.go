@@ -637,33 +637,58 @@ var depositLanes = func() (t [256]uint64) {
 var popcount4 = [16]uint8{0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4}
 
 // transformZigzag runs the inverse DCT of the block rows r0 to r1-1 of
-// plane p of a progressive file into t.
+// plane p of a progressive file into t. The blocks that are whole in t
+// are converted to natural order a run at a time and transformed together.
 func (d *decoder) transformZigzag(p *plane, t *target, r0, r1 int) {
-	var c [64]int16
+	const run = 16
+	var coef [run * 64]int16
+	var last [run]uint8
+	full := t.fullBlocks(d.scale, p.bw)
 	for by := r0; by < r1; by++ {
-		for bx := 0; bx < p.bw; bx++ {
-			bi := by*p.bw + bx
-			z := (*zigzagBlock)(p.coefs[bi*16:])
-			last := bits.Len64(p.nz[bi]|1) - 1
-			// The AC coefficients from sign and magnitude to two's
-			// complement, four at a time; the DC one is already.
-			keep := uint64(0xffff)
-			for g := 0; g <= last>>2; g++ {
-				w := z[g&15]
-				neg := w >> 15 & laneOnes &^ keep
-				mag := w &^ (laneHigh &^ keep)
-				w = (mag ^ neg*0xffff) + neg
-				keep = 0
-				k := g * 4
-				c[jpegtab.Zigzag[k&63]&63] = int16(w)
-				c[jpegtab.Zigzag[(k+1)&63]&63] = int16(w >> 16)
-				c[jpegtab.Zigzag[(k+2)&63]&63] = int16(w >> 32)
-				c[jpegtab.Zigzag[(k+3)&63]&63] = int16(w >> 48)
+		bx := 0
+		if y0 := by*8 - t.y0; full > 0 && y0+8 <= t.h {
+			for bx < full {
+				n := min(run, full-bx)
+				for i := 0; i < n; i++ {
+					bi := by*p.bw + bx + i
+					last[i] = uint8(unzigzag((*[64]int16)(coef[64*i:]), (*zigzagBlock)(p.coefs[bi*16:]), p.nz[bi]))
+				}
+				idctRow(t.pix[y0*t.stride+8*bx:], t.stride, coef[:64*n], last[:n], t.q)
+				bx += n
 			}
-			d.transformBlock(t, &c, last, bx, by)
-			clearBlock(&c, last|3)
+		}
+		for ; bx < p.bw; bx++ {
+			bi := by*p.bw + bx
+			c := (*[64]int16)(coef[:64])
+			l := unzigzag(c, (*zigzagBlock)(p.coefs[bi*16:]), p.nz[bi])
+			d.transformBlock(t, c, l, bx, by)
+			clearBlock(c, l|3)
 		}
 	}
+}
+
+// unzigzag writes the coefficients of z, whose nonzero AC ones are marked
+// in nz, to c in natural order and two's complement, and returns the
+// zigzag index of the last one that may be nonzero. It writes only the
+// groups of four up to that one: the rest of c must be zero.
+func unzigzag(c *[64]int16, z *zigzagBlock, nz uint64) int {
+	last := bits.Len64(nz|1) - 1
+	// The AC coefficients from sign and magnitude to two's complement,
+	// four at a time; the DC one is already.
+	keep := uint64(0xffff)
+	for g := 0; g <= last>>2; g++ {
+		w := z[g&15]
+		neg := w >> 15 & laneOnes &^ keep
+		mag := w &^ (laneHigh &^ keep)
+		w = (mag ^ neg*0xffff) + neg
+		keep = 0
+		k := g * 4
+		c[jpegtab.Zigzag[k&63]&63] = int16(w)
+		c[jpegtab.Zigzag[(k+1)&63]&63] = int16(w >> 16)
+		c[jpegtab.Zigzag[(k+2)&63]&63] = int16(w >> 32)
+		c[jpegtab.Zigzag[(k+3)&63]&63] = int16(w >> 48)
+	}
+	return last
 }
 
 // A stripBuf holds, for one goroutine, the samples of each plane for a run
@@ -725,20 +750,36 @@ func (d *decoder) target(i int) target {
 // transformRows runs the inverse DCT of rows block rows of a plane, the
 // first of which is its block row by0, from coef and last, which hold rows
 // of stride blocks in natural order, and writes the samples to t. The
-// coefficients are zeroed after with clear.
-func (d *decoder) transformRows(t *target, coef []int16, last []uint8, stride, by0, rows int, clear bool) {
+// coefficients are zeroed after.
+func (d *decoder) transformRows(t *target, coef []int16, last []uint8, stride, by0, rows int) {
+	full := t.fullBlocks(d.scale, stride)
 	for r := 0; r < rows; r++ {
 		by := by0 + r
-		for bx := 0; bx < stride; bx++ {
+		bx := 0
+		if y0 := by*8 - t.y0; full > 0 && y0+8 <= t.h {
+			b0 := r * stride
+			idctRow(t.pix[y0*t.stride:], t.stride, coef[b0*64:(b0+full)*64], last[b0:b0+full], t.q)
+			bx = full
+		}
+		for ; bx < stride; bx++ {
 			bi := r*stride + bx
 			c := (*[64]int16)(coef[bi*64:])
 			l := int(last[bi])
 			d.transformBlock(t, c, l, bx, by)
-			if clear {
-				clearBlock(c, l)
-			}
+			clearBlock(c, l)
 		}
 	}
+}
+
+// fullBlocks returns how many blocks at the start of a row of n blocks
+// are whole in t, 8 pixels wide, when the image is decoded at full size,
+// and 0 at reduced size: those that idctRow can transform straight into
+// t.pix, when their rows are too.
+func (t *target) fullBlocks(scale, n int) int {
+	if scale != 1 {
+		return 0
+	}
+	return min(n, t.w/8)
 }
 
 // transformBlock runs the inverse DCT of block (bx, by) of a plane, whose

@@ -210,7 +210,7 @@ func (q *seqScan) transform(buf *coefBuf, r0, r1 int) {
 		p := &d.planes[sp.p]
 		by0 := r0 * sp.vb
 		t := d.target(sp.p)
-		d.transformRows(&t, buf.coef[sp.p&3], buf.last[sp.p&3], p.bw, by0, min(r1*sp.vb, p.bh)-by0, true)
+		d.transformRows(&t, buf.coef[sp.p&3], buf.last[sp.p&3], p.bw, by0, min(r1*sp.vb, p.bh)-by0)
 	}
 	if q.convert {
 		_, _, rowsPer := d.geometry(q.sc)
