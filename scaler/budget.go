@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/escala-img/escala/internal/codec/jpegdec"
+	"github.com/escala-img/escala/internal/codec/pngdec"
 )
 
 // DefaultBudget is the size of a Budget whose Max is 0: 256 MiB.
@@ -117,6 +118,9 @@ func (b *Budget) DecodeGray(ctx context.Context, data []byte, opts *Options) (gr
 	cost := decodeCost(cfg, f, true)
 	if jc, err := jpegdec.DecodeConfig(data); f == JPEG && err == nil {
 		cost = grayJPEGCost(jc)
+	}
+	if pc, err := pngdec.DecodeConfig(data); f == PNG && err == nil {
+		cost = pc.Memory() // the gray image and a few rows
 	}
 	if release, err = b.Acquire(ctx, cost); err != nil {
 		return nil, nil, err

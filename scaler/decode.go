@@ -19,6 +19,7 @@ import (
 	_ "golang.org/x/image/webp"
 
 	"github.com/escala-img/escala/internal/codec/jpegdec"
+	"github.com/escala-img/escala/internal/codec/pngdec"
 )
 
 // Format is an image file format.
@@ -231,6 +232,19 @@ func DecodeGray(r io.Reader, opts *Options) (*image.Gray, error) {
 
 // decodeGrayBytes is DecodeGray for data in memory.
 func decodeGrayBytes(data []byte, opts *Options) (*image.Gray, error) {
+	if len(data) >= 8 && string(data[:8]) == "\x89PNG\r\n\x1a\n" {
+		// pngdec accepts and refuses what image/png does, and gives
+		// Grayscale's gray.
+		g, err := pngdec.DecodeGray(data, &pngdec.Options{MaxPixels: opts.maxPixels()})
+		switch {
+		case err == nil:
+			return g, nil
+		case errors.Is(err, pngdec.ErrTooLarge):
+			cfg, _ := pngdec.DecodeConfig(data)
+			return nil, fmt.Errorf("%w: %dx%d is over the limit of %d pixels", ErrTooLarge, cfg.Width, cfg.Height, opts.maxPixels())
+		}
+		return nil, decodeError("png", err)
+	}
 	if len(data) < 3 || string(data[:3]) != "\xff\xd8\xff" {
 		return decodeGray(bytes.NewReader(data), opts)
 	}

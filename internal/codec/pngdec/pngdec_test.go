@@ -7,10 +7,12 @@ package pngdec_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"image"
 	"image/png"
+	"strings"
 	"testing"
 
 	"github.com/escala-img/escala/internal/codec/pngdec"
@@ -238,3 +240,49 @@ func TestMaxPixels(t *testing.T) {
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+// TestBudgetDecodeGray checks the path of scaler's Budget.DecodeGray,
+// which decodes PNGs with DecodeGray: the same gray, the memory acquired
+// that Config.Memory says, and the errors scaler's callers branch on.
+func TestBudgetDecodeGray(t *testing.T) {
+	ctx := context.Background()
+	data := encodePNG(t, testImage("nrgba", 300, 200))
+	cfg, err := pngdec.DecodeConfig(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := stdGray(data)
+	got, release, err := (&scaler.Budget{Max: cfg.Memory()}).DecodeGray(ctx, data, nil)
+	if err != nil {
+		t.Fatalf("Budget{Max: %d}.DecodeGray: %v", cfg.Memory(), err)
+	}
+	release()
+	if msg := diffGray(got, want); msg != "" {
+		t.Errorf("Budget.DecodeGray differs from Grayscale(png.Decode): %s", msg)
+	}
+	if _, _, err := (&scaler.Budget{Max: cfg.Memory() - 1}).DecodeGray(ctx, data, nil); !errors.Is(err, scaler.ErrTooLarge) {
+		t.Errorf("Budget{Max: %d}.DecodeGray = %v, want ErrTooLarge", cfg.Memory()-1, err)
+	}
+
+	badFilter := grayRows(4, 0)
+	badFilter[6] = 9
+	tests := []struct {
+		name string
+		data []byte
+		opts *scaler.Options
+		err  error
+		msg  string
+	}{
+		{"too-large", data, &scaler.Options{MaxPixels: 300*200 - 1}, scaler.ErrTooLarge, "300x200 is over the limit of 59999 pixels"},
+		{"truncated", data[:len(data)/2], nil, scaler.ErrInvalid, "png: truncated"},
+		{"bad-filter", streamFile(zlibOf(t, badFilter)), nil, scaler.ErrInvalid, "png: pngdec: bad filter type 9 in row 1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := (&scaler.Budget{}).DecodeGray(ctx, tc.data, tc.opts)
+			if !errors.Is(err, tc.err) || !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("Budget.DecodeGray = %v, want %v containing %q", err, tc.err, tc.msg)
+			}
+		})
+	}
+}
