@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/draw"
 	"math"
+	"slices"
 	"sync"
 )
 
@@ -306,24 +307,46 @@ func newKernel(n, m int, f *Filter) *kernel {
 		lows[i], counts[i] = lo, hi-lo
 		taps = max(taps, hi-lo)
 	}
-	// Up to 22 bits of precision: as many as keep the largest positive sum
-	// of weights times 255, plus the rounding half and a margin for the
-	// quantisation, inside an int32 accumulator.
 	if padded := (taps + 3) &^ 3; padded <= n {
 		taps = padded // the loops are unrolled by fours
 	}
-	k := &kernel{taps: taps, bits: 22, first: lows, weights: make([]int32, m*taps), sym: make([]bool, m)}
-	for k.bits > 8 && (maxPositive*1.01*255+0.5)*float64(int64(1)<<k.bits) >= math.MaxInt32 {
-		k.bits--
-	}
-	one := int32(1) << k.bits
+	k := &kernel{taps: taps, first: make([]int, m), weights: make([]int32, m*taps), sym: make([]bool, m)}
 	for i := range m {
-		w := fw[i*most:][:counts[i]]
 		// Widen the window to taps pixels, inwards from the edge.
-		first := min(lows[i], n-taps)
-		q := k.weights[i*taps:][:taps]
-		q = q[lows[i]-first:][:len(w)]
-		k.first[i] = first
+		k.first[i] = min(lows[i], n-taps)
+	}
+	// 14 bits of precision, so that every weight fits an int16 (the
+	// vector loops multiply 16-bit pixels by 16-bit weights) and the
+	// rounding of the weights costs less than a tenth of a level in
+	// windows of up to 12 taps. Fewer bits only for a filter whose weights
+	// would not fit, or whose largest positive sum of weights times 255,
+	// plus the rounding half and a margin for the quantisation, would
+	// not fit the int32 accumulator.
+	bits := uint(14)
+	for bits > 1 && (maxPositive*1.01*255+0.5)*float64(int64(1)<<bits) >= math.MaxInt32 {
+		bits--
+	}
+	for {
+		k.quantize(fw, most, lows, counts, bits)
+		if bits == 1 || !slices.ContainsFunc(k.weights, func(w int32) bool { return w < math.MinInt16 || w > math.MaxInt16 }) {
+			break
+		}
+		bits--
+	}
+	return k
+}
+
+// quantize sets k.bits and k.weights: the float weights fw of each result
+// pixel i (counts[i] of them, from source pixel lows[i], most apart in fw)
+// rounded to fixed point, normalised to sum to exactly 1<<bits.
+func (k *kernel) quantize(fw []float64, most int, lows, counts []int, bits uint) {
+	k.bits = bits
+	clear(k.weights)
+	one := int32(1) << bits
+	for i := range k.first {
+		w := fw[i*most:][:counts[i]]
+		q := k.weights[i*k.taps:][:k.taps]
+		q = q[lows[i]-k.first[i]:][:len(w)]
 		var total int32
 		largest := 0
 		for j, v := range w {
@@ -348,9 +371,8 @@ func newKernel(n, m int, f *Filter) *kernel {
 			q[mid-1] += rem / 2
 			q[mid] += rem / 2
 		}
-		k.sym[i] = len(w) == taps
+		k.sym[i] = len(w) == k.taps
 	}
-	return k
 }
 
 // symmetric reports whether a window's weights mirror each other.
@@ -363,7 +385,7 @@ func symmetric(w []float64) bool {
 	return true
 }
 
-// The loops shift by bits & 31 rather than bits: bits is at most 22, and
+// The loops shift by bits & 31 rather than bits: bits is at most 14, and
 // the mask tells the compiler that the shift needs no out-of-range check.
 
 // clamp8 returns v clamped to 0..255. Values out of range are rare, so
