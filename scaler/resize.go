@@ -167,6 +167,9 @@ func fitSize(sw, sh, w, h int) (int, int, error) {
 // to dw. That does the cheaper pass on the larger number of pixels and
 // needs no temporary image. When the height grows, the horizontal pass
 // goes first, over the whole image, into a temporary dw×sh image.
+//
+// Gray images (c = 1) go through grayRow and grayColumn, which use the
+// AVX2 loops where there are some; the results are the same either way.
 func resample(dst []uint8, dstride int, src []uint8, sstride, sw, sh, dw, dh, c int, f *Filter) {
 	var kh, kv *kernel
 	htaps, vtaps := 0, 0
@@ -183,7 +186,7 @@ func resample(dst []uint8, dstride int, src []uint8, sstride, sw, sh, dw, dh, c 
 		case kh == nil:
 			copy(out, in)
 		case c == 1:
-			kh.row1(out, in)
+			kh.grayRow(out, in)
 		default:
 			kh.row4(out, in)
 		}
@@ -198,7 +201,7 @@ func resample(dst []uint8, dstride int, src []uint8, sstride, sw, sh, dw, dh, c 
 			for y := y0; y < y1; y++ {
 				in := src[y*sstride:][:sw*c]
 				if kv != nil {
-					kv.column(row, acc, src, sstride, y)
+					kv.columnOf(c, row, acc, src, sstride, y)
 					in = row
 				}
 				horizontal(dst[y*dstride:][:dw*c], in)
@@ -218,7 +221,7 @@ func resample(dst []uint8, dstride int, src []uint8, sstride, sw, sh, dw, dh, c 
 	parallelRows(dh, dw*c*vtaps, func(y0, y1 int) {
 		acc := make([]int32, dw*c)
 		for y := y0; y < y1; y++ {
-			kv.column(dst[y*dstride:][:dw*c], acc, tmp, tstride, y)
+			kv.columnOf(c, dst[y*dstride:][:dw*c], acc, tmp, tstride, y)
 		}
 	})
 }
@@ -229,11 +232,17 @@ func resample(dst []uint8, dstride int, src []uint8, sstride, sw, sh, dw, dh, c 
 // apply it have a fixed shape: a window cut short by the edge is moved
 // inwards and padded with zero weights.
 type kernel struct {
+	n       int     // source pixels
 	taps    int     // source pixels per result pixel
 	bits    uint    // fixed-point precision of the weights
 	first   []int   // first source pixel of each result pixel
 	weights []int32 // taps weights per result pixel
 	sym     []bool  // whether a result pixel's weights are symmetric
+
+	// vec holds the weights again, laid out for the vector loops of
+	// this architecture; it is nil where there are none, or when a
+	// weight does not fit their 16 bits.
+	vec *vecLayout
 }
 
 // kernels caches the kernels of recent sizes: a service that scales many
@@ -310,7 +319,7 @@ func newKernel(n, m int, f *Filter) *kernel {
 	if padded := (taps + 3) &^ 3; padded <= n {
 		taps = padded // the loops are unrolled by fours
 	}
-	k := &kernel{taps: taps, first: make([]int, m), weights: make([]int32, m*taps), sym: make([]bool, m)}
+	k := &kernel{n: n, taps: taps, first: make([]int, m), weights: make([]int32, m*taps), sym: make([]bool, m)}
 	for i := range m {
 		// Widen the window to taps pixels, inwards from the edge.
 		k.first[i] = min(lows[i], n-taps)
@@ -333,6 +342,7 @@ func newKernel(n, m int, f *Filter) *kernel {
 		}
 		bits--
 	}
+	k.vec = newVecLayout(k)
 	return k
 }
 
@@ -508,6 +518,15 @@ func (k *kernel) column(out []uint8, acc []int32, tmp []uint8, stride, y int) {
 		add4(acc, row(j), row(j+1), row(j+2), row(j+3), (*[4]int32)(w[j:]))
 	}
 	finish4(out, acc, row(last), row(last+1), row(last+2), row(last+3), (*[4]int32)(w[last:]), half, k.bits)
+}
+
+// columnOf is column for pixels of c channels: grayColumn when c is 1.
+func (k *kernel) columnOf(c int, out []uint8, acc []int32, tmp []uint8, stride, y int) {
+	if c == 1 {
+		k.grayColumn(out, acc, tmp, stride, y)
+	} else {
+		k.column(out, acc, tmp, stride, y)
+	}
 }
 
 // sym8 is column for eight rows with symmetric weights, CatmullRom
