@@ -219,3 +219,43 @@ func TestDecodeGrayAVX2(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkIDCTRow measures idctRow on rows of 40 blocks with different
+// numbers of coefficients, with AVX2 and in Go; ns/op is per block.
+func BenchmarkIDCTRow(b *testing.B) {
+	const n = 40
+	for _, tc := range []struct {
+		name string
+		last int
+	}{{"DC", 0}, {"4x4", 9}, {"Full", 63}} {
+		for _, avx2 := range []bool{true, false} {
+			name := tc.name + "/AVX2"
+			if !avx2 {
+				name = tc.name + "/Go"
+			}
+			b.Run(name, func(b *testing.B) {
+				if avx2 {
+					needAVX2(b)
+				} else {
+					withoutAVX2(b)
+				}
+				r := rand.New(rand.NewPCG(7, 8))
+				src := rowBlocks{coef: make([]int16, 64*n), last: make([]uint8, n)}
+				for i := 0; i < n; i++ {
+					c, l := randomBlock(r, tc.last)
+					copy(src.coef[64*i:], c[:])
+					src.last[i] = uint8(l)
+				}
+				q := randomQuant(r)
+				coef := make([]int16, len(src.coef))
+				dst := make([]byte, 8*8*n)
+				b.ReportAllocs()
+				for b.Loop() {
+					copy(coef, src.coef)
+					idctRow(dst, 8*n, coef, src.last, q)
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/block")
+			})
+		}
+	}
+}
