@@ -22,10 +22,10 @@ var (
 // value bits. Shift counts are masked with 63 for the compiler's sake; they
 // are all below 64 anyway.
 
-// decodeBlock decodes the coefficients of one block of a sequential scan
+// decodeBlockGo decodes the coefficients of one block of a sequential scan
 // into c, which must be zero, adding the DC difference to *pred. It returns
 // the zigzag index of the last coefficient it set.
-func (br *bitReader) decodeBlock(c *[64]int16, dc, ac *huffTable, pred *int32) (int, error) {
+func (br *bitReader) decodeBlockGo(c *[64]int16, dc, ac *huffTable, pred *int32) (int, error) {
 	data := br.data
 	pos, bits, n := br.pos, br.bits, br.n
 	if n < 32 {
@@ -35,12 +35,12 @@ func (br *bitReader) decodeBlock(c *[64]int16, dc, ac *huffTable, pred *int32) (
 		}
 	}
 	e := dc.lut[bits>>(64-lutBits)]
-	if fl := uint(e>>12) & 15; fl != 0 {
+	if fl := uint(uint8(e)); fl != 0 {
 		*pred += int32(int16(e >> 16))
 		bits <<= fl & 63
 		n -= fl
 	} else {
-		sym, l := e&0xff, uint(e>>8)&15
+		sym, l := e>>8&0xff, uint(e>>16)&15
 		if l == 0 {
 			if sym, l = dc.slow(bits); l == 0 {
 				return 0, errBadCode
@@ -65,9 +65,9 @@ func (br *bitReader) decodeBlock(c *[64]int16, dc, ac *huffTable, pred *int32) (
 			}
 		}
 		e := ac.lut[bits>>(64-lutBits)]
-		if fl := uint(e>>12) & 15; fl != 0 {
+		if fl := uint(uint8(e)); fl != 0 {
 			// A run and a value, all within the lookahead.
-			k += int(e>>4) & 15
+			k += int(e>>12) & 15
 			if k > 63 {
 				return 0, errBadIndex
 			}
@@ -78,7 +78,7 @@ func (br *bitReader) decodeBlock(c *[64]int16, dc, ac *huffTable, pred *int32) (
 			k++
 			continue
 		}
-		sym, l := e&0xff, uint(e>>8)&15
+		sym, l := e>>8&0xff, uint(e>>16)&15
 		if l == 0 {
 			if sym, l = ac.slow(bits); l == 0 {
 				return 0, errBadCode
@@ -119,11 +119,11 @@ func (br *bitReader) skipBlock(dc, ac *huffTable) error {
 		}
 	}
 	e := dc.lut[bits>>(64-lutBits)]
-	if fl := uint(e>>12) & 15; fl != 0 {
+	if fl := uint(uint8(e)); fl != 0 {
 		bits <<= fl & 63
 		n -= fl
 	} else {
-		sym, l := e&0xff, uint(e>>8)&15
+		sym, l := e>>8&0xff, uint(e>>16)&15
 		if l == 0 {
 			if sym, l = dc.slow(bits); l == 0 {
 				return errBadCode
@@ -142,8 +142,8 @@ func (br *bitReader) skipBlock(dc, ac *huffTable) error {
 			}
 		}
 		e := ac.lut[bits>>(64-lutBits)]
-		if fl := uint(e>>12) & 15; fl != 0 {
-			k += int(e>>4)&15 + 1
+		if fl := uint(uint8(e)); fl != 0 {
+			k += int(e>>12)&15 + 1
 			if k > 64 {
 				return errBadIndex
 			}
@@ -151,7 +151,7 @@ func (br *bitReader) skipBlock(dc, ac *huffTable) error {
 			n -= fl
 			continue
 		}
-		sym, l := e&0xff, uint(e>>8)&15
+		sym, l := e>>8&0xff, uint(e>>16)&15
 		if l == 0 {
 			if sym, l = ac.slow(bits); l == 0 {
 				return errBadCode

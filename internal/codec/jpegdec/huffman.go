@@ -12,13 +12,16 @@ const lutBits = 9
 //
 // lut is indexed by the next lutBits bits of the stream. An entry holds
 //
-//	bits 0–7:   the symbol of a code of at most lutBits bits
-//	bits 8–11:  that code's length, or 0 if the code is longer (slow path)
-//	bits 12–15: for a symbol whose value bits also fit in lutBits (DC sizes,
+//	bits 0–7:   for a symbol whose value bits also fit in lutBits (DC sizes,
 //	            AC run/size pairs other than EOB and ZRL): the code length
 //	            plus the number of value bits, else 0
-//	bits 16–31: that value, sign-extended, as an int16
+//	bits 8–15:  the symbol of a code of at most lutBits bits
+//	bits 16–31: that value, sign-extended, as an int16, for the symbols of
+//	            bits 0–7; for the others the code's length, or 0 if the
+//	            code is longer (slow path)
 //
+// so that a decoding loop shifts its bits by an entry as it is when its
+// low byte is not 0, and the run of an AC symbol is in bits 12–15.
 // Codes longer than lutBits are decoded from maxcode and valoff.
 type huffTable struct {
 	lut     [1 << lutBits]uint32
@@ -73,13 +76,13 @@ func (t *huffTable) fillLUT(code uint32, l uint, sym uint8, dc bool) {
 	fast := dc || (s != 0)
 	first := code << (lutBits - l)
 	for p := first; p < first+1<<(lutBits-l); p++ {
-		e := uint32(sym) | uint32(l)<<8
+		e := uint32(sym)<<8 | uint32(l)<<16
 		if fast && l+s <= lutBits {
 			v := int32(0)
 			if s != 0 {
 				v = extend(int32(p>>(lutBits-l-s))&(1<<s-1), s)
 			}
-			e |= uint32(l+s)<<12 | uint32(uint16(int16(v)))<<16
+			e = uint32(l+s) | uint32(sym)<<8 | uint32(uint16(int16(v)))<<16
 		}
 		t.lut[p&(1<<lutBits-1)] = e
 	}

@@ -88,7 +88,10 @@ func decodeSymbol(br *bitReader, h *huffTable) (uint32, bool) {
 		}
 	}
 	e := h.lut[bits>>(64-lutBits)]
-	sym, l := e&0xff, uint(e>>8)&15
+	sym, l := e>>8&0xff, uint(e>>16)&15
+	if fl := uint(uint8(e)); fl != 0 {
+		l = fl - uint(sym&15) // the code, without its value bits
+	}
 	if l == 0 {
 		if sym, l = h.slow(bits); l == 0 {
 			return 0, false

@@ -273,12 +273,12 @@ func (s *progScan) dcRow(d *decoder) error {
 			}
 			pred := &s.pred[sl.c&3]
 			e := sl.dc.lut[bits>>(64-lutBits)]
-			if fl := uint(e>>12) & 15; fl != 0 {
+			if fl := uint(uint8(e)); fl != 0 {
 				*pred += int32(int16(e >> 16))
 				bits <<= fl & 63
 				n -= fl
 			} else {
-				sym, l := e&0xff, uint(e>>8)&15
+				sym, l := e>>8&0xff, uint(e>>16)&15
 				if l == 0 {
 					if sym, l = sl.dc.slow(bits); l == 0 {
 						return errBadCode
@@ -356,7 +356,7 @@ func (t *huffTable) withLanes(al uint) *huffTable {
 	u := new(huffTable)
 	*u = *t
 	for i, e := range u.lut {
-		if e>>12&15 != 0 {
+		if uint8(e) != 0 {
 			u.lut[i] = e&0xffff | uint32(acLane(int32(int16(e>>16)), al))<<16
 		}
 	}
@@ -394,8 +394,8 @@ func (s *progScan) acFirst(coefs, nz []uint64) error {
 				}
 			}
 			e := ac.lut[bits>>(64-lutBits)]
-			if fl := uint(e>>12) & 15; fl != 0 {
-				k += int(e>>4) & 15
+			if fl := uint(uint8(e)); fl != 0 {
+				k += int(e>>12) & 15
 				if k > se {
 					return errBadIndex
 				}
@@ -406,7 +406,7 @@ func (s *progScan) acFirst(coefs, nz []uint64) error {
 				k++
 				continue
 			}
-			sym, l := e&0xff, uint(e>>8)&15
+			sym, l := e>>8&0xff, uint(e>>16)&15
 			if l == 0 {
 				if sym, l = ac.slow(bits); l == 0 {
 					return errBadCode
@@ -485,14 +485,14 @@ func (s *progScan) acRefine(coefs, nz []uint64) error {
 				e := ac.lut[bits>>(64-lutBits)]
 				var r uint
 				var v uint64
-				if fl := uint(e>>12) & 15; fl != 0 && e&15 == 1 {
+				if fl := uint(uint8(e)); fl != 0 && e>>8&15 == 1 {
 					// A run, size 1 and the sign bit, in the lookahead.
-					r = uint(e>>4) & 15
+					r = uint(e>>12) & 15
 					v = p1 | uint64(e>>16)&0x8000
 					bits <<= fl & 63
 					n -= fl
 				} else {
-					sym, l := e&0xff, uint(e>>8)&15
+					sym, l := e>>8&0xff, uint(e>>16)&15
 					if l == 0 {
 						if sym, l = ac.slow(bits); l == 0 {
 							return errBadCode
