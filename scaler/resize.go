@@ -237,7 +237,7 @@ type kernel struct {
 	bits    uint    // fixed-point precision of the weights
 	first   []int   // first source pixel of each result pixel
 	weights []int32 // taps weights per result pixel
-	sym     []bool  // whether a result pixel's weights are symmetric
+	sym     []bool  // whether a result pixel's taps weights mirror each other exactly
 
 	// vec holds the weights again, laid out for the vector loops of
 	// this architecture; it is nil where there are none, or when a
@@ -357,16 +357,24 @@ func (k *kernel) quantize(fw []float64, most int, lows, counts []int, bits uint)
 		w := fw[i*most:][:counts[i]]
 		q := k.weights[i*k.taps:][:k.taps]
 		q = q[lows[i]-k.first[i]:][:len(w)]
-		var total int32
-		largest := 0
+		sym := symmetric(w)
 		for j, v := range w {
 			q[j] = int32(math.Round(v * float64(one)))
+		}
+		if sym { // mirror exactly what symmetric allows to differ a little
+			for j := range len(q) / 2 {
+				q[len(q)-1-j] = q[j]
+			}
+		}
+		var total int32
+		largest := 0
+		for j := range q {
 			total += q[j]
 			if q[j] > q[largest] {
 				largest = j
 			}
 		}
-		if !symmetric(w) {
+		if !sym {
 			q[largest] += one - total
 			continue
 		}
