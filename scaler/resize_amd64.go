@@ -179,7 +179,12 @@ func (k *kernel) grayColumn(out []uint8, acc []int32, tmp []uint8, stride, y int
 		return
 	}
 	src := tmp[k.first[y]*stride:][:(k.taps-1)*stride+n]
-	columnAVX2(out, src, stride, k.taps, v.pairs[y*v.pairStride:][:v.pairStride], k.bits)
+	w := v.pairs[y*v.pairStride:][:v.pairStride]
+	if k.sym[y] && k.taps%4 == 0 {
+		columnSymAVX2(out, src, stride, k.taps, w, k.bits)
+		return
+	}
+	columnAVX2(out, src, stride, k.taps, w, k.bits)
 }
 
 // columnAVX2 sets each out[i], for i < len(out), to the sum over the taps
@@ -189,6 +194,12 @@ func (k *kernel) grayColumn(out []uint8, acc []int32, tmp []uint8, stride, y int
 //
 //go:noescape
 func columnAVX2(out, src []uint8, stride, taps int, w []int16, bits uint)
+
+// columnSymAVX2 is columnAVX2 for symmetric weights, w[j] = w[taps-1-j],
+// and taps a multiple of 4; it reads only the first taps/2 weights.
+//
+//go:noescape
+func columnSymAVX2(out, src []uint8, stride, taps int, w []int16, bits uint)
 
 // rowAVX2 computes the groups of four result pixels of vecLayout.groups
 // for the slots of first: for each slot, the sum over j < 8×chunks of

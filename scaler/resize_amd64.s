@@ -28,10 +28,13 @@
 //	Y0-Y3	the 32 sums of the block, of columns (0-3, 16-19), (4-7, 20-23),
 //		(8-11, 24-27), (12-15, 28-31): the two 128-bit lanes of each
 //		register hold four columns each
-//	Y4, Y5	32 pixels of rows 2p and 2p+1
-//	Y6, Y7	their bytes interleaved: a0 b0 a1 b1 ..., in each lane
+//	Y4, Y5	32 pixels a0-a31 of row 2p and b0-b31 of row 2p+1
+//	Y6, Y7	their bytes interleaved: a0 b0 a1 b1 ... in the low lane of
+//		Y6, a16 b16 ... in its high lane, and so on
 //	Y8	the weights of rows 2p and 2p+1, in each 32-bit word
-//	Y9-Y11	the interleaved bytes zero-extended to 16 bits, then products
+//	Y9-Y11, Y6	the interleaved bytes zero-extended to 16 bits, so that
+//		each 32-bit word is the pair (ai, bi) of a column, then
+//		ai×w2p + bi×w2p+1
 //	Y12	the shift count, bits
 //	Y13	half, in each 32-bit word
 //	Y14	zero
@@ -135,6 +138,144 @@ colfinish:
 coldone:
 	VZEROUPPER
 	RET
+
+// func columnSymAVX2(out, src []uint8, stride, taps int, w []int16, bits uint)
+//
+// columnAVX2 for a window of symmetric weights, w[j] = w[taps-1-j], and
+// taps a multiple of 4, as halving gives. Rows j and taps-1-j share a
+// weight, so they are added first, into 16-bit sums Sj, which halves the
+// multiplications. Widening the pixels to 16 bits for the sums takes no
+// shuffle: VPAND by 0x00ff and VPSRLW by 8 split the 16 words of 32
+// pixels into the pixels of the even columns and those of the odd ones.
+// VPUNPCKLWD and VPUNPCKHWD then interleave S2q and S2q+1 into the pairs
+// that VPMADDWD multiplies by (w2q, w2q+1). At the end, the sums of the
+// even and of the odd columns are packed to bytes and put back in order
+// by VPSHUFB.
+//
+// Registers:
+//	DI	out
+//	DX	len(out), at least 32
+//	SI	src: row j of the window at SI + j*stride
+//	R8	stride
+//	R9	taps/4: the pairs of sums
+//	R10	w: the weights of S2q and S2q+1 in the 32-bit word at 4q(R10)
+//	R11	(taps-2)*stride
+//	BX	the first column of the block
+//	AX	row 2q of the block, R13 row taps-2-2q, in the loop over q
+//	R12	the weights of the pair in the loop
+//	CX	pairs left
+//	Y0, Y1	the sums of the even columns of the block, (0, 2, 4, 6 | 16,
+//		18, 20, 22) and (8, 10, 12, 14 | 24, 26, 28, 30)
+//	Y2, Y3	those of the odd columns, (1, 3, 5, 7 | 17, 19, 21, 23) and
+//		(9, 11, 13, 15 | 25, 27, 29, 31)
+//	Y4-Y7	rows 2q, 2q+1, taps-1-2q and taps-2-2q, 32 pixels each; then
+//		Y4, Y5 the odd columns of S2q and S2q+1
+//	Y8, Y9	the even columns of S2q and S2q+1; then products
+//	Y10	the weights of S2q and S2q+1, in each 32-bit word
+//	Y11	0x00ff in each 16-bit word
+//	X12	the shift count, bits
+//	Y13	half, in each 32-bit word
+//	Y14	temporary
+TEXT ·columnSymAVX2(SB), NOSPLIT, $0-96
+	MOVQ out_base+0(FP), DI
+	MOVQ out_len+8(FP), DX
+	MOVQ src_base+24(FP), SI
+	MOVQ stride+48(FP), R8
+	MOVQ taps+56(FP), R9
+	MOVQ w_base+64(FP), R10
+	MOVQ bits+88(FP), CX
+	LEAQ -2(R9), R11
+	IMULQ R8, R11
+	SHRQ $2, R9
+
+	VMOVQ CX, X12
+	DECQ CX
+	MOVL $1, AX
+	SHLL CX, AX
+	VMOVD AX, X13
+	VPBROADCASTD X13, Y13
+	VPCMPEQW Y11, Y11, Y11
+	VPSRLW $8, Y11, Y11
+	XORQ BX, BX
+
+symblock:
+	VMOVDQA Y13, Y0
+	VMOVDQA Y13, Y1
+	VMOVDQA Y13, Y2
+	VMOVDQA Y13, Y3
+	LEAQ (SI)(BX*1), AX
+	LEAQ (AX)(R11*1), R13
+	MOVQ R10, R12
+	MOVQ R9, CX
+
+sympair:
+	VMOVDQU (AX), Y4
+	VMOVDQU (AX)(R8*1), Y5
+	VMOVDQU (R13)(R8*1), Y6
+	VMOVDQU (R13), Y7
+	VPBROADCASTD (R12), Y10
+	VPAND Y11, Y4, Y8
+	VPAND Y11, Y6, Y14
+	VPADDW Y14, Y8, Y8 // S2q, even columns
+	VPAND Y11, Y5, Y9
+	VPAND Y11, Y7, Y14
+	VPADDW Y14, Y9, Y9 // S2q+1, even columns
+	VPSRLW $8, Y4, Y4
+	VPSRLW $8, Y6, Y6
+	VPADDW Y6, Y4, Y4 // S2q, odd columns
+	VPSRLW $8, Y5, Y5
+	VPSRLW $8, Y7, Y7
+	VPADDW Y7, Y5, Y5 // S2q+1, odd columns
+	VPUNPCKLWD Y9, Y8, Y6
+	VPUNPCKHWD Y9, Y8, Y7
+	VPUNPCKLWD Y5, Y4, Y8
+	VPUNPCKHWD Y5, Y4, Y9
+	VPMADDWD Y10, Y6, Y6
+	VPMADDWD Y10, Y7, Y7
+	VPMADDWD Y10, Y8, Y8
+	VPMADDWD Y10, Y9, Y9
+	VPADDD Y6, Y0, Y0
+	VPADDD Y7, Y1, Y1
+	VPADDD Y8, Y2, Y2
+	VPADDD Y9, Y3, Y3
+	LEAQ (AX)(R8*2), AX
+	SUBQ R8, R13
+	SUBQ R8, R13
+	ADDQ $4, R12
+	DECQ CX
+	JNZ sympair
+
+	VPSRAD X12, Y0, Y0
+	VPSRAD X12, Y1, Y1
+	VPSRAD X12, Y2, Y2
+	VPSRAD X12, Y3, Y3
+	VPACKSSDW Y1, Y0, Y0 // even columns 0-14 | 16-30, 16-bit
+	VPACKSSDW Y3, Y2, Y2 // odd columns 1-15 | 17-31
+	VPACKUSWB Y2, Y0, Y0 // even then odd columns, bytes, in each lane
+	VPSHUFB evenodd<>(SB), Y0, Y0
+	VMOVDQU Y0, (DI)(BX*1)
+
+	ADDQ $32, BX
+	CMPQ BX, DX
+	JEQ symdone
+	LEAQ 32(BX), AX
+	CMPQ AX, DX
+	JLE symblock
+	MOVQ DX, BX
+	SUBQ $32, BX
+	JMP symblock
+
+symdone:
+	VZEROUPPER
+	RET
+
+// evenodd puts the bytes of a lane holding columns 0, 2, ..., 14 then
+// 1, 3, ..., 15 back in order, in each of the two lanes.
+DATA evenodd<>+0(SB)/8, $0x0b030a0209010800
+DATA evenodd<>+8(SB)/8, $0x0f070e060d050c04
+DATA evenodd<>+16(SB)/8, $0x0b030a0209010800
+DATA evenodd<>+24(SB)/8, $0x0f070e060d050c04
+GLOBL evenodd<>(SB), RODATA|NOPTR, $32
 
 // func rowAVX2(out, in []uint8, first []int, groups []int16, chunks int, bits uint)
 //
