@@ -236,6 +236,40 @@ func TestResizeRGBAPremultiplied(t *testing.T) {
 	}
 }
 
+// The weights of every kernel have 14 bits of precision and fit int16,
+// as the vector loops need; each result pixel's weights sum to one, within
+// the unit that a symmetric window may drop; and the windows marked
+// symmetric mirror exactly, as the loops that add mirrored pixels first
+// rely on.
+func TestKernelWeights(t *testing.T) {
+	for _, f := range filters {
+		for _, sz := range [][2]int{{1, 1}, {3, 1}, {5, 2}, {8, 4}, {10, 33}, {350, 175}, {351, 175}, {2560, 1280}, {4000, 97}, {97, 4000}} {
+			n, m := sz[0], sz[1]
+			k := newKernel(n, m, f)
+			if k.bits != 14 {
+				t.Errorf("newKernel(%d, %d, %s) bits = %d, want 14", n, m, f.Name, k.bits)
+			}
+			one := int32(1) << k.bits
+			for i := range m {
+				w := k.weights[i*k.taps:][:k.taps]
+				var sum int32
+				for j, v := range w {
+					if v != int32(int16(v)) {
+						t.Fatalf("newKernel(%d, %d, %s) pixel %d weight %d = %d, past int16", n, m, f.Name, i, j, v)
+					}
+					sum += v
+					if k.sym[i] && v != w[len(w)-1-j] {
+						t.Fatalf("newKernel(%d, %d, %s) pixel %d weights %v, marked symmetric", n, m, f.Name, i, w)
+					}
+				}
+				if sum < one-1 || sum > one+1 {
+					t.Fatalf("newKernel(%d, %d, %s) pixel %d weights sum to %d, want %d", n, m, f.Name, i, sum, one)
+				}
+			}
+		}
+	}
+}
+
 func absDiff(a, b uint8) int {
 	if a > b {
 		return int(a - b)
