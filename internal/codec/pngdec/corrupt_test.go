@@ -319,19 +319,23 @@ func TestPaletteIndexes(t *testing.T) {
 	}
 }
 
-// TestAllocs checks that decoding allocates the image, a few rows and
-// little else, far less than image/png.
+// TestAllocs checks that decoding allocates no more than Config.Memory
+// says: the image, a few rows and the inflater, far less than image/png.
 func TestAllocs(t *testing.T) {
-	data := encodePNG(t, testImage("nrgba64", 300, 200))
-	pngdec.DecodeGray(data, nil) // fill the pool of inflaters
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	if _, err := pngdec.DecodeGray(data, nil); err != nil {
-		t.Fatal(err)
-	}
-	runtime.ReadMemStats(&after)
-	const want = 300*200 + 3*(8*300+1) + 64<<10
-	if n := after.TotalAlloc - before.TotalAlloc; n > want {
-		t.Errorf("DecodeGray of a 300x200 64-bit RGBA image allocated %d bytes, want at most %d", n, want)
+	for _, model := range []string{"nrgba64", "gray", "paletted"} {
+		data := encodePNG(t, testImage(model, 300, 200))
+		cfg, err := pngdec.DecodeConfig(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		if _, err := pngdec.DecodeGray(data, nil); err != nil {
+			t.Fatal(err)
+		}
+		runtime.ReadMemStats(&after)
+		if n := after.TotalAlloc - before.TotalAlloc; n > uint64(cfg.Memory()) {
+			t.Errorf("DecodeGray of a 300x200 %s image allocated %d bytes, more than Config.Memory's %d", model, n, cfg.Memory())
+		}
 	}
 }

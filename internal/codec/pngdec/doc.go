@@ -4,10 +4,16 @@
 //
 // image/png decodes a file into an image of its colour model, 4 or 8 bytes
 // a pixel for colour, which scaler.Grayscale then converts. [DecodeGray]
-// instead inflates the IDAT chunks with compress/zlib row by row, keeps
+// instead inflates the IDAT chunks in place, row by row, with an inflater
+// of its own that accepts exactly the streams compress/flate accepts, keeps
 // only the previous and the current row of samples, reverses each row's
 // filter (Paeth without branches, specialised by bytes per pixel) and
 // writes its gray straight into the result.
+//
+// On amd64 with AVX2 the Paeth filter of 2 to 8 bytes a pixel, the
+// Adler-32 of the zlib stream and the gray of 8-bit RGB, RGBA and gray
+// with alpha run in assembly, which gives the same results as the Go code
+// that runs everywhere else.
 //
 // # Output
 //
@@ -53,6 +59,6 @@
 // filtered image against the most that its compressed data can inflate to
 // (258 bytes per bit) before allocating anything of the image's size. It
 // then holds the gray image, two rows of samples, for an interlaced image
-// a row of gray, and compress/flate's state: [Config.Memory]. Flate
-// readers are pooled between calls.
+// a row of gray, and the inflater's window of 128 KiB and its tables:
+// [Config.Memory]. Inflaters are pooled between calls.
 package pngdec

@@ -24,29 +24,34 @@
 // X15 masks[1].
 
 // PAETH computes the new a in X0 from b in X2 and the filtered bytes X3,
-// and leaves the packed result bytes in X2.
+// and leaves the packed result bytes in X2. It selects with AND and OR
+// rather than VPBLENDVB, which takes longer on the critical path.
 #define PAETH \
-	VPMOVZXBW X3, X4          \ // x
-	VPSUBW X1, X2, X5         \ // e = b−c
-	VPABSW X5, X6             \ // pa
-	VPADDW X4, X2, X7         \
-	VPAND X14, X7, X7         \ // x+b
-	VPADDW X4, X1, X8         \
-	VPAND X14, X8, X8         \ // x+c
-	VPADDW X4, X0, X9         \
-	VPAND X14, X9, X9         \ // x+a
-	VPSUBW X1, X0, X10        \ // d = a−c
-	VPABSW X10, X11           \ // pb
-	VPADDW X5, X10, X10       \
-	VPABSW X10, X10           \ // pc
-	VPMINSW X10, X11, X12     \ // min(pb, pc)
-	VPCMPGTW X10, X11, X13    \ // pb > pc
-	VPCMPGTW X12, X6, X12     \ // pa > min(pb, pc)
-	VPBLENDVB X13, X8, X7, X7 \ // x+c where pb > pc, else x+b
-	VPBLENDVB X12, X7, X9, X0 \ // that where pa > min, else x+a: the new a
-	VMOVDQA X2, X1            \ // the next c
-	VPACKUSWB X0, X0, X2      \
-	VPAND X15, X3, X3         \
+	VPMOVZXBW X3, X4      \ // x
+	VPSUBW X1, X2, X5     \ // e = b−c
+	VPABSW X5, X6         \ // pa
+	VPADDW X4, X2, X7     \
+	VPAND X14, X7, X7     \ // x+b
+	VPADDW X4, X1, X8     \
+	VPAND X14, X8, X8     \ // x+c
+	VPADDW X4, X0, X9     \
+	VPAND X14, X9, X9     \ // x+a
+	VPSUBW X1, X0, X10    \ // d = a−c
+	VPABSW X10, X11       \ // pb
+	VPADDW X5, X10, X10   \
+	VPABSW X10, X10       \ // pc
+	VPCMPGTW X10, X11, X4 \ // pb > pc
+	VPMINSW X10, X11, X12 \
+	VPCMPGTW X12, X6, X12 \ // pa > min(pb, pc)
+	VPAND X4, X8, X8      \
+	VPANDN X7, X4, X7     \
+	VPOR X8, X7, X7       \ // x+c where pb > pc, else x+b
+	VPAND X12, X7, X7     \
+	VPANDN X9, X12, X9    \
+	VPOR X9, X7, X0       \ // that where pa > min, else x+a: the new a
+	VMOVDQA X2, X1        \ // the next c
+	VPACKUSWB X0, X0, X2  \
+	VPAND X15, X3, X3     \
 	VPOR X3, X2, X2
 
 TEXT ·paethAVX2(SB), NOSPLIT, $0-72

@@ -176,7 +176,7 @@ func gray16Key(dst, src []byte, key uint16) {
 	}
 }
 
-func grayAlpha8(dst, src []byte) {
+func grayAlpha8Go(dst, src []byte) {
 	src = src[:2*len(dst)]
 	for i := range dst {
 		y, a := uint32(src[2*i]), uint32(src[2*i+1])
@@ -197,7 +197,7 @@ func grayAlpha16(dst, src []byte) {
 	}
 }
 
-func rgb8(dst, src []byte) {
+func rgb8Go(dst, src []byte) {
 	src = src[:3*len(dst)]
 	for i := range dst {
 		s := src[3*i : 3*i+3 : 3*i+3]
@@ -217,7 +217,7 @@ func rgb8Key(dst, src []byte, key [3]uint8) {
 	}
 }
 
-func rgba8(dst, src []byte) {
+func rgba8Go(dst, src []byte) {
 	src = src[:4*len(dst)]
 	for i := range dst {
 		s := src[4*i : 4*i+4 : 4*i+4]

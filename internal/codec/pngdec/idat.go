@@ -12,10 +12,10 @@ import (
 var errNoIDAT = errors.New("pngdec: no more IDAT chunks")
 
 // idatReader presents the data of consecutive IDAT chunks as one stream, as
-// image/png does, for compress/zlib, which reads it through ReadByte and
-// so never past the end of the zlib stream. It checks each chunk's bounds
-// and CRC as it enters it, and moves to the next chunk only when a byte of
-// it is needed.
+// image/png does, to the zreader and its inflater, which never read past
+// the end of the zlib stream. It checks each chunk's bounds and CRC as it
+// enters it, and moves to the next chunk only when a byte of it is needed.
+// The inflater also reads the data of the current chunk in place, data[p:end].
 type idatReader struct {
 	data       []byte
 	start, end int // the data of the current chunk
@@ -87,7 +87,7 @@ func (r *idatReader) Read(p []byte) (int, error) {
 }
 
 // readWindow is the size of the reads in which image/png takes the IDAT
-// data: compress/zlib reads through a bufio.Reader of this size, which
+// data: compress/zlib reads it through a bufio.Reader of this size, which
 // reads at most one chunk at a time.
 const readWindow = 4096
 

@@ -1,8 +1,6 @@
 package pngdec
 
 import (
-	"compress/flate"
-	"errors"
 	"fmt"
 	"image"
 	"io"
@@ -155,9 +153,8 @@ func (d *decoder) streamError(r *idatReader, err error, pi, y int) error {
 	case err == errZlibChecksum, err == errZlibHeader, err == errZlibDict:
 		return formatError("%v in the compressed pixel data", err)
 	}
-	var ce flate.CorruptInputError
-	if errors.As(err, &ce) {
-		return formatError("corrupt compressed pixel data %s (byte %d of the stream)", where, int64(ce))
+	if e, ok := err.(inflateError); ok {
+		return formatError("corrupt compressed pixel data %s: %v", where, e)
 	}
 	return err
 }

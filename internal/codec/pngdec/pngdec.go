@@ -19,9 +19,9 @@ var ErrTooLarge = errors.New("pngdec: image too large")
 type Options struct {
 	// MaxPixels is the largest width×height that is decoded; a larger image
 	// gives ErrTooLarge. 0 means no limit. With a limit, what DecodeGray
-	// allocates stays under 18 bytes per pixel of MaxPixels plus 64 KiB:
+	// allocates stays under 18 bytes per pixel of MaxPixels plus 160 KiB:
 	// the image, two rows of samples of up to 8 bytes a pixel, a row of
-	// gray for an interlaced image, and the inflater's state. Without a
+	// gray for an interlaced image, and the inflater's window and tables. Without a
 	// limit, an image is allocated only if its compressed data could
 	// inflate to its rows (deflate makes at most 258 bytes of a bit),
 	// which bounds it to 16512 pixels per byte of data.
@@ -44,9 +44,10 @@ type Config struct {
 
 // Memory returns the bytes that DecodeGray holds at its peak while it
 // decodes an image with this header: the gray image, two rows of samples,
-// a row of gray, and the inflater's state, under 64 KiB.
+// a row of gray, and the inflater's window and tables and the decoder's
+// state, under 160 KiB.
 func (c Config) Memory() int64 {
-	const inflater = 64 << 10
+	const inflater = 160 << 10
 	bits := int64(c.BitDepth) * int64(channels(c.ColorType))
 	row := (bits*int64(c.Width)+7)/8 + 1
 	return int64(c.Width)*int64(c.Height) + 2*row + int64(c.Width) + inflater

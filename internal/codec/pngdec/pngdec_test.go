@@ -219,7 +219,7 @@ func TestConfig(t *testing.T) {
 	if err != nil || cfg != want {
 		t.Fatalf("DecodeConfig = %+v, %v, want %+v", cfg, err, want)
 	}
-	if m := cfg.Memory(); m < 300*200+2*(8*300+1) || m > 300*200+2*(8*300+1)+300+64<<10 {
+	if m := cfg.Memory(); m < 300*200+2*(8*300+1) || m > 300*200+2*(8*300+1)+300+160<<10 {
 		t.Errorf("Memory() = %d", m)
 	}
 }

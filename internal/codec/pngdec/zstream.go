@@ -1,8 +1,6 @@
 package pngdec
 
 import (
-	"bytes"
-	"compress/flate"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -20,21 +18,16 @@ var (
 
 // zreader reads the zlib stream (RFC 1950) of the IDAT chunks as
 // compress/zlib's reader does, accepting and refusing the same streams,
-// with compress/flate for the deflate data and its own Adler-32, which is
-// faster than hash/adler32's.
+// with an inflater for the deflate data and its own Adler-32.
 type zreader struct {
 	src *idatReader
-	fr  io.ReadCloser // a compress/flate reader
+	inf *inflater
 	sum adler
 }
 
-// flateReaders are compress/flate readers for reuse: each holds a 32 KiB
-// window and its Huffman tables.
-var flateReaders sync.Pool
-
-// noInput is what a pooled flate reader reads from, so that it keeps no
-// file alive.
-var noInput = bytes.NewReader(nil)
+// inflaters are inflaters for reuse: each holds a window of 128 KiB and
+// Huffman tables.
+var inflaters sync.Pool
 
 // newZReader reads the zlib header from src and returns a reader of the
 // data after it. Its errors are src's, io.ErrUnexpectedEOF, errZlibHeader
@@ -59,18 +52,17 @@ func newZReader(src *idatReader) (*zreader, error) {
 		}
 	}
 	z := &zreader{src: src, sum: newAdler()}
-	if fr, ok := flateReaders.Get().(io.ReadCloser); ok {
-		fr.(flate.Resetter).Reset(src, nil)
-		z.fr = fr
-	} else {
-		z.fr = flate.NewReader(src)
+	z.inf, _ = inflaters.Get().(*inflater)
+	if z.inf == nil {
+		z.inf = new(inflater)
 	}
+	z.inf.reset(src)
 	return z, nil
 }
 
 // readFull fills p with the next bytes of the stream.
 func (z *zreader) readFull(p []byte) error {
-	if _, err := io.ReadFull(z.fr, p); err != nil {
+	if err := z.inf.readFull(p); err != nil {
 		return noEOF(err)
 	}
 	z.sum.update(p)
@@ -78,20 +70,14 @@ func (z *zreader) readFull(p []byte) error {
 }
 
 // finish checks that the deflate data ends here and that the Adler-32
-// after it is right, and returns the flate reader for reuse.
+// after it is right, and returns the inflater for reuse.
 func (z *zreader) finish() error {
 	var one [1]byte
-	n, err := 0, error(nil)
-	for i := 0; n == 0 && err == nil; i++ {
-		if i == 100 {
-			return io.ErrNoProgress
-		}
-		n, err = z.fr.Read(one[:])
-	}
-	switch {
-	case n != 0:
+	switch err := z.inf.readFull(one[:]); err {
+	case nil:
 		return errZlibTooLong
-	case err != io.EOF:
+	case io.EOF:
+	default:
 		return err
 	}
 	var s [4]byte
@@ -105,14 +91,14 @@ func (z *zreader) finish() error {
 	return nil
 }
 
-// release returns the flate reader for reuse; z cannot be used after.
+// release returns the inflater for reuse; z cannot be used after.
 func (z *zreader) release() {
-	if z.fr == nil {
+	if z.inf == nil {
 		return
 	}
-	z.fr.(flate.Resetter).Reset(noInput, nil)
-	flateReaders.Put(z.fr)
-	z.fr = nil
+	z.inf.reset(nil) // keep no file alive
+	inflaters.Put(z.inf)
+	z.inf = nil
 }
 
 // noEOF turns io.EOF, which means here that data ended early, into
