@@ -108,8 +108,10 @@ func (br *bitReader) decodeBlockGo(c *[64]int16, dc, ac *huffTable, pred *int32)
 	return last, nil
 }
 
-// skipBlock decodes one block of a sequential scan and drops it.
-func (br *bitReader) skipBlock(dc, ac *huffTable) error {
+// skipBlock decodes one block of a sequential scan and drops it. With a
+// skipTable st of ac, it passes over a few AC symbols at a time, when they
+// cannot take the zigzag index past the end of the block.
+func (br *bitReader) skipBlock(dc, ac *huffTable, st *skipTable) error {
 	data := br.data
 	pos, bits, n := br.pos, br.bits, br.n
 	if n < 32 {
@@ -139,6 +141,26 @@ func (br *bitReader) skipBlock(dc, ac *huffTable) error {
 			var ok bool
 			if pos, bits, n, ok = refill(data, pos, bits, n); !ok {
 				pos, bits, n = br.fill(pos, bits, n)
+			}
+		}
+		if st != nil {
+			e := st.e[bits>>(64-skipBits)]
+			if e == 0 {
+				e = st.entry(uint(bits >> (64 - skipBits)))
+			}
+			if fl := uint(uint8(e)); fl != 0 {
+				k1 := k + int(e>>8&0xff)
+				if e&(1<<16) != 0 && k1 < 64 {
+					bits <<= fl & 63
+					n -= fl
+					break // EOB
+				}
+				if e&(1<<16) == 0 && k1 <= 64 {
+					bits <<= fl & 63
+					n -= fl
+					k = k1
+					continue
+				}
 			}
 		}
 		e := ac.lut[bits>>(64-lutBits)]

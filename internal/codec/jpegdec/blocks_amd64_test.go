@@ -6,67 +6,6 @@ import (
 	"testing"
 )
 
-// randomTable returns a Huffman table of n symbols drawn from syms, with
-// code lengths from 1 to 16 that make a complete code, or one code short
-// of complete with incomplete.
-func randomTable(tb testing.TB, r *rand.Rand, syms []byte, n int, incomplete, dc bool) *huffTable {
-	tb.Helper()
-	// Split random leaves of a binary tree until it has n of them.
-	depths := []int{0}
-	for len(depths) < n {
-		i := r.IntN(len(depths))
-		if depths[i] == 16 {
-			continue
-		}
-		depths[i]++
-		depths = append(depths, depths[i])
-	}
-	var counts [16]uint8
-	for _, d := range depths {
-		counts[d-1]++
-	}
-	if incomplete {
-		for l := 15; l >= 0; l-- {
-			if counts[l] > 0 {
-				counts[l]--
-				n--
-				break
-			}
-		}
-	}
-	vals := append([]byte(nil), syms...)
-	r.Shuffle(len(vals), func(i, j int) { vals[i], vals[j] = vals[j], vals[i] })
-	var t huffTable
-	if err := t.build(&counts, vals[:n], dc); err != nil {
-		tb.Fatalf("build: %v", err)
-	}
-	return &t
-}
-
-// randomScan returns n bytes of random entropy-coded data, with a stuffed
-// 0xFF now and then and, with marker, a marker somewhere.
-func randomScan(r *rand.Rand, n int, marker bool) []byte {
-	b := make([]byte, 0, n+2)
-	for len(b) < n {
-		switch v := byte(r.Uint32()); {
-		case v == 0xff:
-			b = append(b, 0xff, 0)
-		case r.IntN(40) == 0:
-			b = append(b, 0xff, 0) // more 0xFF than chance gives
-		default:
-			b = append(b, v)
-		}
-	}
-	if marker {
-		at := r.IntN(len(b))
-		if at > 0 && b[at-1] == 0xff {
-			at--
-		}
-		b = append(b[:at], 0xff, byte(0xd0+r.IntN(0x20)))
-	}
-	return b
-}
-
 // TestDecodeBlockAsm checks decodeBlockAsm against decodeBlockGo on random
 // data decoded with random tables, complete and not, with long codes, stuffed
 // bytes, markers and ends of data: each block must give the same

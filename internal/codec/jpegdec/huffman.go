@@ -263,3 +263,68 @@ func nextMarker(data []byte, pos int, skipRST bool) (int, byte) {
 	}
 	return -1, 0
 }
+
+// skipBits is the lookahead of a skipTable.
+const skipBits = 12
+
+// A skipTable passes over the AC symbols of blocks that are not decoded a
+// few at a time. Its entry for the next skipBits bits of the stream tells
+// what the whole symbols that they start, with their value bits, amount
+// to:
+//
+//	bits 0–7:   the bits they take, 0 if the first symbol does not fit
+//	bits 8–15:  how far they advance the zigzag index: r+1 for a run r
+//	            and a value, 16 for ZRL
+//	bit 16:     the last of them is an EOB, and the zigzag index does not
+//	            count it
+//	bit 17:     set, so that 0 means an entry not computed yet
+//
+// Entries are computed as they are first needed, by entry: a scan meets
+// only a part of them, and computing all would cost as much as skipping
+// some thousand blocks.
+type skipTable struct {
+	t *huffTable
+	e [1 << skipBits]uint32
+}
+
+// entry computes, stores and returns entry w of s.
+func (s *skipTable) entry(w uint) uint32 {
+	pos, adv := uint(0), uint(0)
+	eob := false
+	for pos < skipBits {
+		// The lookahead entry for the bits from pos on, padded with
+		// zeros: its code and value bits are whole if they fit in what
+		// is left of w.
+		e := s.t.lut[w<<pos>>(skipBits-lutBits)&(1<<lutBits-1)]
+		sym, l := e>>8&0xff, uint(e>>16)&15
+		if fl := uint(uint8(e)); fl != 0 {
+			l = fl - uint(sym&15)
+		}
+		if l == 0 {
+			break // longer than the lookahead
+		}
+		r, sz := uint(sym>>4), uint(sym&15)
+		if sz == 0 && r != 15 {
+			if pos+l <= skipBits {
+				pos += l
+				eob = true
+			}
+			break
+		}
+		a := r + 1
+		if sz == 0 {
+			a = 16
+		}
+		if pos+l+sz > skipBits {
+			break
+		}
+		pos += l + sz
+		adv += a
+	}
+	e := uint32(pos) | uint32(adv)<<8 | 1<<17
+	if eob {
+		e |= 1 << 16
+	}
+	s.e[w&(1<<skipBits-1)] = e
+	return e
+}

@@ -14,6 +14,7 @@ type slot struct {
 	bw, bh int // the blocks that hold the component's samples
 	c      int // the scan component, for the DC prediction
 	dc, ac *huffTable
+	skip   *skipTable // for a block that is not decoded, or nil
 }
 
 // slots lists the blocks of the scan's MCUs (T.81 A.2.3).
@@ -60,6 +61,10 @@ func (d *decoder) scanPlanes(sc *scanHeader) []scanPlane {
 	return sp
 }
 
+// minSkipMCUs is the number of MCUs from which a sequential scan skips the
+// blocks it does not decode with skipTables.
+const minSkipMCUs = 1024
+
 // A seqDecoder entropy-decodes the MCUs of a sequential scan.
 type seqDecoder struct {
 	br      bitReader
@@ -73,8 +78,25 @@ type seqDecoder struct {
 
 // newSeqDecoder starts decoding a sequential scan at data[pos:].
 func (d *decoder) newSeqDecoder(sc *scanHeader, pos int) *seqDecoder {
-	mcusX, _, _ := d.geometry(sc)
+	mcusX, mcusY, _ := d.geometry(sc)
 	s := &seqDecoder{slots: d.slots(sc), mcusX: mcusX, ri: d.restartInterval, todo: d.restartInterval}
+	// Blocks that are not decoded are skipped with a skipTable of their
+	// AC table, one for each such table, in scans large enough to repay
+	// its memory and its entries.
+	for i := range s.slots {
+		sl := &s.slots[i]
+		if sl.plane >= 0 || mcusX*mcusY < minSkipMCUs {
+			continue
+		}
+		for j := range s.slots[:i] {
+			if s.slots[j].ac == sl.ac && s.slots[j].skip != nil {
+				sl.skip = s.slots[j].skip
+			}
+		}
+		if sl.skip == nil {
+			sl.skip = &skipTable{t: sl.ac}
+		}
+	}
 	s.br = bitReader{data: d.data, pos: pos}
 	return s
 }
@@ -99,7 +121,7 @@ func (s *seqDecoder) decodeRows(buf *coefBuf, r0, r1 int) error {
 			for i := range s.slots {
 				sl := &s.slots[i]
 				if sl.plane < 0 {
-					if err := s.br.skipBlock(sl.dc, sl.ac); err != nil {
+					if err := s.br.skipBlock(sl.dc, sl.ac, sl.skip); err != nil {
 						return err
 					}
 					continue
