@@ -78,7 +78,7 @@ func Orient(img image.Image, o Orientation) image.Image {
 	// for a sub-image.
 	switch src := img.(type) {
 	case *image.Gray:
-		dst := image.NewGray(image.Rect(0, 0, dw, dh))
+		dst := newGray(dw, dh)
 		orientGray(dst.Pix, dst.Stride, src.Pix, src.Stride, w, h, o)
 		return dst
 	case *image.RGBA:

@@ -119,7 +119,7 @@ func Resize(src image.Image, width, height int, opts *Options) (image.Image, err
 	}
 	f := opts.filter(nil)
 	if g, ok := src.(*image.Gray); ok {
-		dst := image.NewGray(image.Rect(0, 0, width, height))
+		dst := newGray(width, height)
 		resample(dst.Pix, dst.Stride, g.Pix[g.PixOffset(sb.Min.X, sb.Min.Y):], g.Stride, sb.Dx(), sb.Dy(), width, height, 1, f)
 		return dst, nil
 	}

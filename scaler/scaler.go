@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"image"
 	"math"
+
+	"github.com/escala-img/escala/internal/codec/mem"
 )
 
 // Errors that callers branch on. Errors returned by this package wrap them,
@@ -215,7 +217,17 @@ func (l *Local) Scale(ctx context.Context, src image.Image, opts *Options) (imag
 	if err != nil {
 		return nil, err
 	}
-	return Orient(dst, o), nil
+	up := Orient(dst, o)
+	if g, ok := dst.(*image.Gray); ok && up != dst {
+		mem.Bytes.Put(g.Pix) // turned into up, and no one else has it
+	}
+	return up, nil
+}
+
+// newGray returns a w×h gray image whose pixels come from mem.Bytes, for
+// the functions that write every one of them.
+func newGray(w, h int) *image.Gray {
+	return &image.Gray{Pix: mem.Bytes.Get(w * h), Stride: w, Rect: image.Rect(0, 0, w, h)}
 }
 
 // resizeCost returns the bytes that Resize allocates to resize src to
