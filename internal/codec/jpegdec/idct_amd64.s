@@ -43,6 +43,14 @@
 #define ROW_BIAS idctConst<>+0x1a0(SB)
 // VPSHUFB: a 4×4 byte transpose in each lane
 #define ROWS_OF_COLS idctConst<>+0x1c0(SB)
+// The magnitude of the first 16 coefficients of a zigzagBlock, all of
+// the DC one.
+#define MAG_FIRST idctConst<>+0x1e0(SB)
+// The sign of the first 16 coefficients of a zigzagBlock, none of the DC
+// one.
+#define SIGN_FIRST idctConst<>+0x200(SB)
+// The magnitude of 16 coefficients of a zigzagBlock.
+#define MAGNITUDE idctConst<>+0x220(SB)
 
 // The constants, 8 copies of each for the 8 lanes.
 DATA idctConst<>+0x0(SB)/4, $4433
@@ -161,7 +169,19 @@ DATA idctConst<>+0x1c0(SB)/8, $0xd0905010c080400
 DATA idctConst<>+0x1c8(SB)/8, $0xf0b07030e0a0602
 DATA idctConst<>+0x1d0(SB)/8, $0xd0905010c080400
 DATA idctConst<>+0x1d8(SB)/8, $0xf0b07030e0a0602
-GLOBL idctConst<>(SB), RODATA|NOPTR, $480
+DATA idctConst<>+0x1e0(SB)/8, $0x7fff7fff7fffffff
+DATA idctConst<>+0x1e8(SB)/8, $0x7fff7fff7fff7fff
+DATA idctConst<>+0x1f0(SB)/8, $0x7fff7fff7fff7fff
+DATA idctConst<>+0x1f8(SB)/8, $0x7fff7fff7fff7fff
+DATA idctConst<>+0x200(SB)/8, $0xffffffffffff0000
+DATA idctConst<>+0x208(SB)/8, $0xffffffffffffffff
+DATA idctConst<>+0x210(SB)/8, $0xffffffffffffffff
+DATA idctConst<>+0x218(SB)/8, $0xffffffffffffffff
+DATA idctConst<>+0x220(SB)/8, $0x7fff7fff7fff7fff
+DATA idctConst<>+0x228(SB)/8, $0x7fff7fff7fff7fff
+DATA idctConst<>+0x230(SB)/8, $0x7fff7fff7fff7fff
+DATA idctConst<>+0x238(SB)/8, $0x7fff7fff7fff7fff
+GLOBL idctConst<>(SB), RODATA|NOPTR, $576
 
 // EVEN computes the even half of the butterfly from inputs 0, 2, 4 and 6
 // in Y0, Y2, Y4 and Y6, with bias added to the DC term shifted left by
@@ -281,134 +301,143 @@ GLOBL idctConst<>(SB), RODATA|NOPTR, $480
 	VPERM2I128 $0x20, Y15, Y11, Y3; \
 	VPERM2I128 $0x31, Y15, Y11, Y7
 
+// SETUP loads the arguments common to both functions and expands q: DI
+// points to the first block's pixels in dst, DX is stride, CX the number
+// of blocks; the frame holds q as int32, row k at 32·k(SP), R13 is q[0],
+// R9, R10 and R11 are 3, 5 and 7 times stride, R12 spreads a byte over
+// eight.
+#define SETUP \
+	MOVQ dst_base+0(FP), DI; \
+	MOVQ stride+24(FP), DX; \
+	MOVQ q+80(FP), R8; \
+	VPMOVZXWD 0(R8), Y0; \
+	VPMOVZXWD 16(R8), Y1; \
+	VPMOVZXWD 32(R8), Y2; \
+	VPMOVZXWD 48(R8), Y3; \
+	VPMOVZXWD 64(R8), Y4; \
+	VPMOVZXWD 80(R8), Y5; \
+	VPMOVZXWD 96(R8), Y6; \
+	VPMOVZXWD 112(R8), Y7; \
+	VMOVDQU Y0, 0(SP); \
+	VMOVDQU Y1, 32(SP); \
+	VMOVDQU Y2, 64(SP); \
+	VMOVDQU Y3, 96(SP); \
+	VMOVDQU Y4, 128(SP); \
+	VMOVDQU Y5, 160(SP); \
+	VMOVDQU Y6, 192(SP); \
+	VMOVDQU Y7, 224(SP); \
+	MOVWLZX (R8), R13; \
+	LEAQ (DX)(DX*2), R9; \
+	LEAQ (DX)(DX*4), R10; \
+	LEAQ (R9)(DX*4), R11; \
+	MOVQ $0x0101010101010101, R12
+
+// DC_FILL fills the block at DI with the sample of a block whose only
+// coefficient is the DC one, AX (sign-extended): colDC then rowDC of AX
+// times q[0], in 32 bits, clamped, in all 64 pixels. It uses R8.
+#define DC_FILL \
+	IMULL R13, AX; \
+	SHLL $13, AX; \
+	ADDL $1024, AX; \
+	SARL $11, AX; \
+	ADDL $4112, AX; \
+	SHLL $13, AX; \
+	SARL $18, AX; \
+	XORL R8, R8; \
+	CMPL AX, R8; \
+	CMOVLLT R8, AX; \
+	MOVL $255, R8; \
+	CMPL AX, R8; \
+	CMOVLGT R8, AX; \
+	IMULQ R12, AX; \
+	MOVQ AX, (DI); \
+	MOVQ AX, (DI)(DX*1); \
+	MOVQ AX, (DI)(DX*2); \
+	MOVQ AX, (DI)(R9*1); \
+	MOVQ AX, (DI)(DX*4); \
+	MOVQ AX, (DI)(R10*1); \
+	MOVQ AX, (DI)(R9*2); \
+	MOVQ AX, (DI)(R11*1)
+
+// TRANSFORM runs the inverse DCT of the coefficients in natural order at
+// src and writes the samples to the block at DI. The first pass takes
+// the even rows, dequantised (a coefficient times its quantizer fits an
+// int32), then the odd ones; the second pass runs on the rows (lane i row
+// i). Then Y8 to Y15 hold columns 0 to 7 of the samples: pairs of them are
+// packed to int16 (no value saturates: they are within ±2^13) in Y0 to
+// Y3, and those to bytes clamped to 0..255: Y0 holds columns 0 to 3 and
+// Y2 columns 4 to 7, in each lane the byte of column c and row r at 4c+r,
+// rows 0–3 in the low lane and 4–7 in the high one. A shuffle puts byte
+// 4c+r at 4r+c, and the halves of each row are put together: Y1 holds
+// rows 0, 1 | 4, 5 and Y3 rows 2, 3 | 6, 7.
+#define TRANSFORM(src) \
+	VPMOVSXWD 0(src), Y0; \
+	VPMULLD 0(SP), Y0, Y0; \
+	VPMOVSXWD 32(src), Y2; \
+	VPMULLD 64(SP), Y2, Y2; \
+	VPMOVSXWD 64(src), Y4; \
+	VPMULLD 128(SP), Y4, Y4; \
+	VPMOVSXWD 96(src), Y6; \
+	VPMULLD 192(SP), Y6, Y6; \
+	EVEN(COL_ROUND); \
+	VPMOVSXWD 16(src), Y1; \
+	VPMULLD 32(SP), Y1, Y1; \
+	VPMOVSXWD 48(src), Y3; \
+	VPMULLD 96(SP), Y3, Y3; \
+	VPMOVSXWD 80(src), Y5; \
+	VPMULLD 160(SP), Y5, Y5; \
+	VPMOVSXWD 112(src), Y7; \
+	VPMULLD 224(SP), Y7, Y7; \
+	ODD; \
+	OUT(11); \
+	TRANSPOSE; \
+	EVEN(ROW_BIAS); \
+	ODD; \
+	OUT(18); \
+	VPACKSSDW Y9, Y8, Y0; \
+	VPACKSSDW Y11, Y10, Y1; \
+	VPACKSSDW Y13, Y12, Y2; \
+	VPACKSSDW Y15, Y14, Y3; \
+	VPACKUSWB Y1, Y0, Y0; \
+	VPACKUSWB Y3, Y2, Y2; \
+	VPSHUFB ROWS_OF_COLS, Y0, Y0; \
+	VPSHUFB ROWS_OF_COLS, Y2, Y2; \
+	VPUNPCKLDQ Y2, Y0, Y1; \
+	VPUNPCKHDQ Y2, Y0, Y3; \
+	VMOVQ X1, (DI); \
+	VMOVHPS X1, (DI)(DX*1); \
+	VMOVQ X3, (DI)(DX*2); \
+	VMOVHPS X3, (DI)(R9*1); \
+	VEXTRACTI128 $1, Y1, X1; \
+	VEXTRACTI128 $1, Y3, X3; \
+	VMOVQ X1, (DI)(DX*4); \
+	VMOVHPS X1, (DI)(R10*1); \
+	VMOVQ X3, (DI)(R9*2); \
+	VMOVHPS X3, (DI)(R11*1)
+
 // func idctRowAVX2(dst []byte, stride int, coef []int16, last []uint8, q *[64]uint16)
 //
-// Registers: DI the block's top-left pixel in dst, SI its coefficients, BX
-// its entry of last, CX the blocks left; DX, R9, R10 and R11 are 1, 3, 5
-// and 7 times stride; R12 spreads a byte over eight; R13 is q[0]. The frame
-// holds q as int32, row k at 32·k(SP).
+// Registers: as SETUP leaves them; SI points to the block's coefficients,
+// BX to its entry of last.
 TEXT ·idctRowAVX2(SB), NOSPLIT, $256-88
-	MOVQ dst_base+0(FP), DI
-	MOVQ stride+24(FP), DX
-	MOVQ coef_base+32(FP), SI
-	MOVQ last_base+56(FP), BX
 	MOVQ last_len+64(FP), CX
-	MOVQ q+80(FP), R8
 	TESTQ CX, CX
 	JZ done
-
-	VPMOVZXWD 0(R8), Y0
-	VPMOVZXWD 16(R8), Y1
-	VPMOVZXWD 32(R8), Y2
-	VPMOVZXWD 48(R8), Y3
-	VPMOVZXWD 64(R8), Y4
-	VPMOVZXWD 80(R8), Y5
-	VPMOVZXWD 96(R8), Y6
-	VPMOVZXWD 112(R8), Y7
-	VMOVDQU Y0, 0(SP)
-	VMOVDQU Y1, 32(SP)
-	VMOVDQU Y2, 64(SP)
-	VMOVDQU Y3, 96(SP)
-	VMOVDQU Y4, 128(SP)
-	VMOVDQU Y5, 160(SP)
-	VMOVDQU Y6, 192(SP)
-	VMOVDQU Y7, 224(SP)
-	MOVWLZX (R8), R13
-	LEAQ (DX)(DX*2), R9
-	LEAQ (DX)(DX*4), R10
-	LEAQ (R9)(DX*4), R11
-	MOVQ $0x0101010101010101, R12
+	SETUP
+	MOVQ coef_base+32(FP), SI
+	MOVQ last_base+56(FP), BX
 
 loop:
 	MOVBLZX (BX), AX
 	TESTL AX, AX
 	JNZ full
-
-	// Only the DC coefficient: colDC then rowDC, in 32 bits, and the
-	// clamped sample in all 64 pixels.
 	MOVWLSX (SI), AX
-	IMULL R13, AX
-	SHLL $13, AX
-	ADDL $1024, AX
-	SARL $11, AX
-	ADDL $4112, AX
-	SHLL $13, AX
-	SARL $18, AX
-	XORL R8, R8
-	CMPL AX, R8
-	CMOVLLT R8, AX
-	MOVL $255, R8
-	CMPL AX, R8
-	CMOVLGT R8, AX
-	IMULQ R12, AX
-	MOVQ AX, (DI)
-	MOVQ AX, (DI)(DX*1)
-	MOVQ AX, (DI)(DX*2)
-	MOVQ AX, (DI)(R9*1)
-	MOVQ AX, (DI)(DX*4)
-	MOVQ AX, (DI)(R10*1)
-	MOVQ AX, (DI)(R9*2)
-	MOVQ AX, (DI)(R11*1)
+	DC_FILL
 	MOVW $0, (SI)
 	JMP next
 
 full:
-	// First pass: the even rows, dequantised (a coefficient times its
-	// quantizer fits an int32), then the odd ones.
-	VPMOVSXWD 0(SI), Y0
-	VPMULLD 0(SP), Y0, Y0
-	VPMOVSXWD 32(SI), Y2
-	VPMULLD 64(SP), Y2, Y2
-	VPMOVSXWD 64(SI), Y4
-	VPMULLD 128(SP), Y4, Y4
-	VPMOVSXWD 96(SI), Y6
-	VPMULLD 192(SP), Y6, Y6
-	EVEN(COL_ROUND)
-	VPMOVSXWD 16(SI), Y1
-	VPMULLD 32(SP), Y1, Y1
-	VPMOVSXWD 48(SI), Y3
-	VPMULLD 96(SP), Y3, Y3
-	VPMOVSXWD 80(SI), Y5
-	VPMULLD 160(SP), Y5, Y5
-	VPMOVSXWD 112(SI), Y7
-	VPMULLD 224(SP), Y7, Y7
-	ODD
-	OUT(11)
-	TRANSPOSE
-
-	// Second pass, on the rows (lane i row i).
-	EVEN(ROW_BIAS)
-	ODD
-	OUT(18)
-
-	// Y8 to Y15 hold columns 0 to 7 of the samples. Pack pairs of them
-	// to int16 (no value saturates: they are within ±2^13), Y0 to Y3,
-	// and those to bytes clamped to 0..255: Y0 holds columns 0 to 3 and
-	// Y2 columns 4 to 7, in each lane the byte of column c and row r at
-	// 4c+r, rows 0–3 in the low lane and 4–7 in the high one.
-	VPACKSSDW Y9, Y8, Y0
-	VPACKSSDW Y11, Y10, Y1
-	VPACKSSDW Y13, Y12, Y2
-	VPACKSSDW Y15, Y14, Y3
-	VPACKUSWB Y1, Y0, Y0
-	VPACKUSWB Y3, Y2, Y2
-	// Byte 4c+r to 4r+c, then the halves of each row together: Y1
-	// holds rows 0, 1 | 4, 5 and Y3 rows 2, 3 | 6, 7.
-	VPSHUFB ROWS_OF_COLS, Y0, Y0
-	VPSHUFB ROWS_OF_COLS, Y2, Y2
-	VPUNPCKLDQ Y2, Y0, Y1
-	VPUNPCKHDQ Y2, Y0, Y3
-	VMOVQ X1, (DI)
-	VMOVHPS X1, (DI)(DX*1)
-	VMOVQ X3, (DI)(DX*2)
-	VMOVHPS X3, (DI)(R9*1)
-	VEXTRACTI128 $1, Y1, X1
-	VEXTRACTI128 $1, Y3, X3
-	VMOVQ X1, (DI)(DX*4)
-	VMOVHPS X1, (DI)(R10*1)
-	VMOVQ X3, (DI)(R9*2)
-	VMOVHPS X3, (DI)(R11*1)
-
+	TRANSFORM(SI)
 	// Zero the coefficients for the next use of the buffer.
 	VPXOR Y0, Y0, Y0
 	VMOVDQU Y0, 0(SI)
@@ -424,5 +453,140 @@ next:
 	JNZ loop
 
 done:
+	VZEROUPPER
+	RET
+
+// UNZIGZAG copies the int16 at zigzag index k of the block at 256(SP) to
+// natural index n of the block at 384(SP).
+#define UNZIGZAG(k, n) \
+	MOVWLZX (256+2*k)(SP), AX; \
+	MOVW AX, (384+2*n)(SP)
+
+// func idctZigzagRowAVX2(dst []byte, stride int, coefs []uint64, nz []uint64, q *[64]uint16)
+//
+// Registers: as SETUP leaves them; SI points to the block's coefficients
+// (a zigzagBlock), BX to its entry of nz. The frame holds, after q, the
+// block's coefficients in zigzag order and two's complement at 256(SP),
+// and in natural order at 384(SP).
+TEXT ·idctZigzagRowAVX2(SB), NOSPLIT, $512-88
+	MOVQ nz_len+64(FP), CX
+	TESTQ CX, CX
+	JZ zdone
+	SETUP
+	MOVQ coefs_base+32(FP), SI
+	MOVQ nz_base+56(FP), BX
+
+zloop:
+	MOVQ (BX), AX
+	TESTQ AX, AX
+	JNZ zfull
+	MOVWLSX (SI), AX
+	DC_FILL
+	JMP znext
+
+zfull:
+	// Two's complement v = (m ^ s) - s, for magnitude m and s all ones
+	// where the sign bit is set, but for the DC term, which is already.
+	VMOVDQU 0(SI), Y0
+	VPSRAW $15, Y0, Y1
+	VPAND SIGN_FIRST, Y1, Y1
+	VPAND MAG_FIRST, Y0, Y0
+	VPXOR Y1, Y0, Y0
+	VPSUBW Y1, Y0, Y0
+	VMOVDQU Y0, 256(SP)
+	VMOVDQU 32(SI), Y0
+	VPSRAW $15, Y0, Y1
+	VPAND MAGNITUDE, Y0, Y0
+	VPXOR Y1, Y0, Y0
+	VPSUBW Y1, Y0, Y0
+	VMOVDQU Y0, 288(SP)
+	VMOVDQU 64(SI), Y0
+	VPSRAW $15, Y0, Y1
+	VPAND MAGNITUDE, Y0, Y0
+	VPXOR Y1, Y0, Y0
+	VPSUBW Y1, Y0, Y0
+	VMOVDQU Y0, 320(SP)
+	VMOVDQU 96(SI), Y0
+	VPSRAW $15, Y0, Y1
+	VPAND MAGNITUDE, Y0, Y0
+	VPXOR Y1, Y0, Y0
+	VPSUBW Y1, Y0, Y0
+	VMOVDQU Y0, 352(SP)
+	// The natural order.
+	UNZIGZAG(0, 0)
+	UNZIGZAG(1, 1)
+	UNZIGZAG(2, 8)
+	UNZIGZAG(3, 16)
+	UNZIGZAG(4, 9)
+	UNZIGZAG(5, 2)
+	UNZIGZAG(6, 3)
+	UNZIGZAG(7, 10)
+	UNZIGZAG(8, 17)
+	UNZIGZAG(9, 24)
+	UNZIGZAG(10, 32)
+	UNZIGZAG(11, 25)
+	UNZIGZAG(12, 18)
+	UNZIGZAG(13, 11)
+	UNZIGZAG(14, 4)
+	UNZIGZAG(15, 5)
+	UNZIGZAG(16, 12)
+	UNZIGZAG(17, 19)
+	UNZIGZAG(18, 26)
+	UNZIGZAG(19, 33)
+	UNZIGZAG(20, 40)
+	UNZIGZAG(21, 48)
+	UNZIGZAG(22, 41)
+	UNZIGZAG(23, 34)
+	UNZIGZAG(24, 27)
+	UNZIGZAG(25, 20)
+	UNZIGZAG(26, 13)
+	UNZIGZAG(27, 6)
+	UNZIGZAG(28, 7)
+	UNZIGZAG(29, 14)
+	UNZIGZAG(30, 21)
+	UNZIGZAG(31, 28)
+	UNZIGZAG(32, 35)
+	UNZIGZAG(33, 42)
+	UNZIGZAG(34, 49)
+	UNZIGZAG(35, 56)
+	UNZIGZAG(36, 57)
+	UNZIGZAG(37, 50)
+	UNZIGZAG(38, 43)
+	UNZIGZAG(39, 36)
+	UNZIGZAG(40, 29)
+	UNZIGZAG(41, 22)
+	UNZIGZAG(42, 15)
+	UNZIGZAG(43, 23)
+	UNZIGZAG(44, 30)
+	UNZIGZAG(45, 37)
+	UNZIGZAG(46, 44)
+	UNZIGZAG(47, 51)
+	UNZIGZAG(48, 58)
+	UNZIGZAG(49, 59)
+	UNZIGZAG(50, 52)
+	UNZIGZAG(51, 45)
+	UNZIGZAG(52, 38)
+	UNZIGZAG(53, 31)
+	UNZIGZAG(54, 39)
+	UNZIGZAG(55, 46)
+	UNZIGZAG(56, 53)
+	UNZIGZAG(57, 60)
+	UNZIGZAG(58, 61)
+	UNZIGZAG(59, 54)
+	UNZIGZAG(60, 47)
+	UNZIGZAG(61, 55)
+	UNZIGZAG(62, 62)
+	UNZIGZAG(63, 63)
+	LEAQ 384(SP), R8
+	TRANSFORM(R8)
+
+znext:
+	ADDQ $8, DI
+	ADDQ $128, SI
+	ADDQ $8, BX
+	DECQ CX
+	JNZ zloop
+
+zdone:
 	VZEROUPPER
 	RET

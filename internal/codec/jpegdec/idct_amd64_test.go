@@ -128,6 +128,71 @@ func TestIDCTRowAVX2(t *testing.T) {
 	}
 }
 
+// TestIDCTZigzagRowAVX2 checks the AVX2 inverse DCT of the blocks of a
+// progressive file against the Go one on random rows of blocks, as the
+// scans leave them: coefficients in sign and magnitude, never a negative
+// zero, the nonzero AC ones marked in nz (and a few zero ones, which a
+// corrupt file can leave), photo-like and extreme, every last index.
+func TestIDCTZigzagRowAVX2(t *testing.T) {
+	needAVX2(t)
+	r := rand.New(rand.NewPCG(15, 16))
+	const n = 7
+	for _, tc := range []struct {
+		name string
+		maxQ int
+		mag  func() uint16 // a magnitude from 1 to 0x7fff
+	}{
+		{"photo", 16, func() uint16 { return uint16(1 + r.IntN(40)) }},
+		{"11-bit", 255, func() uint16 { return uint16(1 + r.IntN(2047)) }},
+		{"15-bit", 65535, func() uint16 { return uint16(1 + r.IntN(0x7fff)) }},
+		{"extremes", 65535, func() uint16 { return []uint16{1, 0x7fff, 0x4000}[r.IntN(3)] }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for last := 0; last < 64; last++ {
+				for iter := 0; iter < 20; iter++ {
+					var q [64]uint16
+					for i := range q {
+						q[i] = uint16(1 + r.IntN(tc.maxQ))
+					}
+					coefs, nz := make([]uint64, 16*n), make([]uint64, n)
+					for b := 0; b < n; b++ {
+						z := (*zigzagBlock)(coefs[16*b:])
+						z[0] = uint64(uint16(r.Uint32()))
+						if tc.maxQ < 65535 {
+							z[0] = uint64(uint16(r.IntN(2048) - 1024))
+						}
+						l := last
+						if b%3 == 1 {
+							l = 0
+						}
+						for k := 1; k <= l; k++ {
+							if k < l && r.IntN(2) == 0 {
+								if r.IntN(20) == 0 {
+									nz[b] |= 1 << k // a coefficient that a corrupt file left 0
+								}
+								continue
+							}
+							v := uint64(tc.mag())
+							if r.IntN(2) == 0 {
+								v |= 0x8000
+							}
+							z[k/4] |= v << (16 * (k % 4))
+							nz[b] |= 1 << k
+						}
+					}
+					stride := 8*n + 8*(iter%2)
+					got, want := make([]byte, 7*stride+8*n), make([]byte, 7*stride+8*n)
+					idctZigzagRowAVX2(got, stride, coefs, nz, &q)
+					idctZigzagRowGo(want, stride, coefs, nz, &q)
+					if !bytes.Equal(got, want) {
+						t.Fatalf("last %d, %d: AVX2 and Go differ:\n%v\n%v\ncoefficients %x\nnz %x", last, iter, got, want, coefs, nz)
+					}
+				}
+			}
+		})
+	}
+}
+
 // withoutAVX2 makes the decoder take its pure-Go paths until the test
 // ends.
 func withoutAVX2(tb testing.TB) {

@@ -342,11 +342,17 @@ func (s *progScan) acRow(refine bool) error {
 type zigzagBlock [16]uint64
 
 // acLane returns AC coefficient v<<al, which is not zero, in the form of
-// a zigzagBlock.
+// a zigzagBlock. A magnitude that the shift leaves 0 in 15 bits, which
+// only a corrupt file has, gives 0, so that no coefficient is a negative
+// zero: a set sign bit always comes with a magnitude, and unzigzag can
+// negate four coefficients at once without a carry from one to the next.
 func acLane(v int32, al uint) uint64 {
 	neg := v >> 31
-	mag := (v ^ neg) - neg
-	return uint64(uint16(mag<<(al&15))&0x7fff | uint16(neg)&0x8000)
+	mag := uint16((v^neg)-neg) << (al & 15) & 0x7fff
+	if mag == 0 {
+		return 0
+	}
+	return uint64(mag | uint16(neg)&0x8000)
 }
 
 // withLanes returns a copy of AC table t for a first AC scan with
@@ -637,33 +643,34 @@ var depositLanes = func() (t [256]uint64) {
 var popcount4 = [16]uint8{0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4}
 
 // transformZigzag runs the inverse DCT of the block rows r0 to r1-1 of
-// plane p of a progressive file into t. The blocks that are whole in t
-// are converted to natural order a run at a time and transformed together.
+// plane p of a progressive file into t: the blocks that are whole in t a
+// row at a time, the others one by one.
 func (d *decoder) transformZigzag(p *plane, t *target, r0, r1 int) {
-	const run = 16
-	var coef [run * 64]int16
-	var last [run]uint8
 	full := t.fullBlocks(d.scale, p.bw)
 	for by := r0; by < r1; by++ {
 		bx := 0
 		if y0 := by*8 - t.y0; full > 0 && y0+8 <= t.h {
-			for bx < full {
-				n := min(run, full-bx)
-				for i := 0; i < n; i++ {
-					bi := by*p.bw + bx + i
-					last[i] = uint8(unzigzag((*[64]int16)(coef[64*i:]), (*zigzagBlock)(p.coefs[bi*16:]), p.nz[bi]))
-				}
-				idctRow(t.pix[y0*t.stride+8*bx:], t.stride, coef[:64*n], last[:n], t.q)
-				bx += n
-			}
+			b0 := by * p.bw
+			idctZigzagRow(t.pix[y0*t.stride:], t.stride, p.coefs[b0*16:(b0+full)*16], p.nz[b0:b0+full], t.q)
+			bx = full
 		}
+		var c [64]int16
 		for ; bx < p.bw; bx++ {
 			bi := by*p.bw + bx
-			c := (*[64]int16)(coef[:64])
-			l := unzigzag(c, (*zigzagBlock)(p.coefs[bi*16:]), p.nz[bi])
-			d.transformBlock(t, c, l, bx, by)
-			clearBlock(c, l|3)
+			l := unzigzag(&c, (*zigzagBlock)(p.coefs[bi*16:]), p.nz[bi])
+			d.transformBlock(t, &c, l, bx, by)
+			clearBlock(&c, l|3)
 		}
+	}
+}
+
+// idctZigzagRowGo is idctZigzagRow in Go.
+func idctZigzagRowGo(dst []byte, stride int, coefs, nz []uint64, q *[64]uint16) {
+	var c [64]int16
+	for i := range nz {
+		l := unzigzag(&c, (*zigzagBlock)(coefs[16*i:]), nz[i])
+		idct8(dst[8*i:], stride, &c, q, l)
+		clearBlock(&c, l|3)
 	}
 }
 
