@@ -10,7 +10,7 @@
 // filter (Paeth without branches, specialised by bytes per pixel) and
 // writes its gray straight into the result.
 //
-// On amd64 with AVX2 the Paeth filter of 2 to 8 bytes a pixel, the
+// On amd64 with AVX2 the Paeth filter of 3 to 8 bytes a pixel, the
 // Adler-32 of the zlib stream and the gray of 8-bit RGB, RGBA and gray
 // with alpha run in assembly, which gives the same results as the Go code
 // that runs everywhere else.

@@ -87,29 +87,33 @@ func unfilterAverage(cur, prev []byte, bpp int) {
 }
 
 // paeth returns the Paeth predictor of a byte from its left (a), upper (b)
-// and upper-left (c) neighbours: of a, b and c, the nearest to a+b−c,
-// preferring a, then b, on ties. The compiler makes its ifs conditional
-// moves: the choice depends on the image and is not predictable.
+// and upper-left (c) neighbours: of a, b and c, the nearest to p = a+b−c,
+// preferring a, then b, on ties. With lo and hi the smaller and the larger
+// of a and b, and u = hi−c, v = c−lo:
+//
+//   - c ≤ lo puts p at or above hi, nearest to hi; c ≥ hi puts p at or
+//     below lo, nearest to lo;
+//   - otherwise p lies between lo and hi, v from hi, u from lo and |u−v|
+//     from c: hi is nearest when u ≥ 2v, lo when v ≥ 2u, and c, strictly,
+//     when neither holds.
+//
+// With t = 3c−a−b, u ≥ 2v is t ≤ lo and v ≥ 2u is t ≥ hi, and these two
+// also cover the first two cases (both hold only when lo = hi), so the
+// predictor is hi when t ≤ lo, else lo when t ≥ hi, else c. The ifs
+// compile to conditional moves: the choice depends on the image and is
+// not predictable. TestPaeth checks every a, b and c against the
+// definition.
 func paeth(a, b, c int) int {
-	pa := b - c // p − a
-	pb := a - c // p − b
-	pc := pa + pb
-	if pa < 0 {
-		pa = -pa
+	t := 3*c - a - b
+	lo, hi := min(a, b), max(a, b)
+	p := c
+	if t >= hi {
+		p = lo
 	}
-	if pb < 0 {
-		pb = -pb
+	if t <= lo {
+		p = hi
 	}
-	if pc < 0 {
-		pc = -pc
-	}
-	if pb < pa {
-		pa, a = pb, b
-	}
-	if pc < pa {
-		a = c
-	}
-	return a
+	return p
 }
 
 // paethGo is the Go version of unfilterPaeth.
@@ -139,42 +143,55 @@ func paeth1(cur, prev []byte) {
 	}
 }
 
+// paeth2, paeth3 and paeth4 keep the left and upper-left neighbours of
+// each byte of a pixel in variables, and finish one byte before they start
+// the next, which keeps them in registers.
+
 func paeth2(cur, prev []byte) {
+	prev = prev[:len(cur)]
 	var a0, a1, c0, c1 int
-	for len(cur) >= 2 && len(prev) >= 2 {
-		b0, b1 := int(prev[0]), int(prev[1])
-		a0 = (int(cur[0]) + paeth(a0, b0, c0)) & 0xff
-		a1 = (int(cur[1]) + paeth(a1, b1, c1)) & 0xff
-		cur[0], cur[1] = byte(a0), byte(a1)
-		c0, c1 = b0, b1
-		cur, prev = cur[2:], prev[2:]
+	for i := 0; i+1 < len(cur); i += 2 {
+		b0 := int(prev[i])
+		a0 = (int(cur[i]) + paeth(a0, b0, c0)) & 0xff
+		cur[i], c0 = byte(a0), b0
+		b1 := int(prev[i+1])
+		a1 = (int(cur[i+1]) + paeth(a1, b1, c1)) & 0xff
+		cur[i+1], c1 = byte(a1), b1
 	}
 }
 
 func paeth3(cur, prev []byte) {
+	prev = prev[:len(cur)]
 	var a0, a1, a2, c0, c1, c2 int
-	for len(cur) >= 3 && len(prev) >= 3 {
-		b0, b1, b2 := int(prev[0]), int(prev[1]), int(prev[2])
-		a0 = (int(cur[0]) + paeth(a0, b0, c0)) & 0xff
-		a1 = (int(cur[1]) + paeth(a1, b1, c1)) & 0xff
-		a2 = (int(cur[2]) + paeth(a2, b2, c2)) & 0xff
-		cur[0], cur[1], cur[2] = byte(a0), byte(a1), byte(a2)
-		c0, c1, c2 = b0, b1, b2
-		cur, prev = cur[3:], prev[3:]
+	for i := 0; i+2 < len(cur); i += 3 {
+		b0 := int(prev[i])
+		a0 = (int(cur[i]) + paeth(a0, b0, c0)) & 0xff
+		cur[i], c0 = byte(a0), b0
+		b1 := int(prev[i+1])
+		a1 = (int(cur[i+1]) + paeth(a1, b1, c1)) & 0xff
+		cur[i+1], c1 = byte(a1), b1
+		b2 := int(prev[i+2])
+		a2 = (int(cur[i+2]) + paeth(a2, b2, c2)) & 0xff
+		cur[i+2], c2 = byte(a2), b2
 	}
 }
 
 func paeth4(cur, prev []byte) {
+	prev = prev[:len(cur)]
 	var a0, a1, a2, a3, c0, c1, c2, c3 int
-	for len(cur) >= 4 && len(prev) >= 4 {
-		b0, b1, b2, b3 := int(prev[0]), int(prev[1]), int(prev[2]), int(prev[3])
-		a0 = (int(cur[0]) + paeth(a0, b0, c0)) & 0xff
-		a1 = (int(cur[1]) + paeth(a1, b1, c1)) & 0xff
-		a2 = (int(cur[2]) + paeth(a2, b2, c2)) & 0xff
-		a3 = (int(cur[3]) + paeth(a3, b3, c3)) & 0xff
-		cur[0], cur[1], cur[2], cur[3] = byte(a0), byte(a1), byte(a2), byte(a3)
-		c0, c1, c2, c3 = b0, b1, b2, b3
-		cur, prev = cur[4:], prev[4:]
+	for i := 0; i+3 < len(cur); i += 4 {
+		b0 := int(prev[i])
+		a0 = (int(cur[i]) + paeth(a0, b0, c0)) & 0xff
+		cur[i], c0 = byte(a0), b0
+		b1 := int(prev[i+1])
+		a1 = (int(cur[i+1]) + paeth(a1, b1, c1)) & 0xff
+		cur[i+1], c1 = byte(a1), b1
+		b2 := int(prev[i+2])
+		a2 = (int(cur[i+2]) + paeth(a2, b2, c2)) & 0xff
+		cur[i+2], c2 = byte(a2), b2
+		b3 := int(prev[i+3])
+		a3 = (int(cur[i+3]) + paeth(a3, b3, c3)) & 0xff
+		cur[i+3], c3 = byte(a3), b3
 	}
 }
 

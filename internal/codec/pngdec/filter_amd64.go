@@ -24,7 +24,7 @@ var paethMasks = func() (m [9][2][16]byte) {
 	return m
 }()
 
-// unfilterPaeth reverses the Paeth filter: with AVX2 for 2 to 8 bytes a
+// unfilterPaeth reverses the Paeth filter: with AVX2 for 3 to 8 bytes a
 // pixel, up to the last few bytes, then in Go.
 func unfilterPaeth(cur, prev []byte, bpp int) {
 	prev = prev[:len(cur)]

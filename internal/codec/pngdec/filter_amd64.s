@@ -13,42 +13,42 @@
 // overlaps. paethAVX2 stops when the pixel after the next would pass the
 // end of the row, and returns the offset of the first byte it left.
 //
-// The left neighbour a is on the critical path from one pixel to the
-// next, so everything that does not depend on it is computed beside it:
-// e = b−c, pa = |e|, and the three candidate results x+a, x+b and x+c,
-// masked to 8 bits. Then d = a−c, pb = |d|, pc = |d+e|; the result is x+a
-// unless pa > min(pb, pc), else x+b unless pb > pc, else x+c.
+// The predictor is computed as paeth in filter.go does: with t = 3c−a−b,
+// lo = min(a, b) and hi = max(a, b), it is hi where t ≤ lo, else lo where
+// t ≥ hi, else c. The left neighbour a is on the critical path from one
+// pixel to the next, so what does not depend on it is computed beside it
+// (3c−b, and x+c masked to 8 bits), the candidate results x+lo, x+hi and
+// x+c are masked before the choice, and the choice is made with AND and
+// OR rather than VPBLENDVB, which takes longer.
 //
 // Registers: DI cur, SI prev, AX offset, DX bpp, CX the last offset at
 // which a step may start; X0 a, X1 c, X3 the filtered bytes, X14 masks[0],
 // X15 masks[1].
 
 // PAETH computes the new a in X0 from b in X2 and the filtered bytes X3,
-// and leaves the packed result bytes in X2. It selects with AND and OR
-// rather than VPBLENDVB, which takes longer on the critical path.
+// and leaves the packed result bytes in X2.
 #define PAETH \
 	VPMOVZXBW X3, X4      \ // x
-	VPSUBW X1, X2, X5     \ // e = b−c
-	VPABSW X5, X6         \ // pa
-	VPADDW X4, X2, X7     \
-	VPAND X14, X7, X7     \ // x+b
-	VPADDW X4, X1, X8     \
-	VPAND X14, X8, X8     \ // x+c
-	VPADDW X4, X0, X9     \
-	VPAND X14, X9, X9     \ // x+a
-	VPSUBW X1, X0, X10    \ // d = a−c
-	VPABSW X10, X11       \ // pb
-	VPADDW X5, X10, X10   \
-	VPABSW X10, X10       \ // pc
-	VPCMPGTW X10, X11, X4 \ // pb > pc
-	VPMINSW X10, X11, X12 \
-	VPCMPGTW X12, X6, X12 \ // pa > min(pb, pc)
-	VPAND X4, X8, X8      \
-	VPANDN X7, X4, X7     \
-	VPOR X8, X7, X7       \ // x+c where pb > pc, else x+b
-	VPAND X12, X7, X7     \
-	VPANDN X9, X12, X9    \
-	VPOR X9, X7, X0       \ // that where pa > min, else x+a: the new a
+	VPADDW X1, X1, X5     \
+	VPADDW X1, X5, X5     \
+	VPSUBW X2, X5, X5     \ // 3c−b
+	VPADDW X4, X1, X6     \
+	VPAND X14, X6, X6     \ // x+c
+	VPMINSW X2, X0, X7    \ // lo
+	VPMAXSW X2, X0, X8    \ // hi
+	VPSUBW X0, X5, X5     \ // t
+	VPCMPGTW X5, X8, X9   \ // hi > t: not t ≥ hi
+	VPCMPGTW X7, X5, X10  \ // t > lo: not t ≤ lo
+	VPADDW X4, X7, X7     \
+	VPAND X14, X7, X7     \ // x+lo
+	VPADDW X4, X8, X8     \
+	VPAND X14, X8, X8     \ // x+hi
+	VPAND X9, X6, X6      \
+	VPANDN X7, X9, X7     \
+	VPOR X7, X6, X6       \ // x+lo where t ≥ hi, else x+c
+	VPAND X10, X6, X6     \
+	VPANDN X8, X10, X8    \
+	VPOR X8, X6, X0       \ // x+hi where t ≤ lo, else that: the new a
 	VMOVDQA X2, X1        \ // the next c
 	VPACKUSWB X0, X0, X2  \
 	VPAND X15, X3, X3     \

@@ -48,6 +48,29 @@ func refUnfilter(ft byte, cur, prev []byte, bpp int) {
 	}
 }
 
+// TestPaeth compares paeth with the definition of the PNG specification
+// for every a, b and c.
+func TestPaeth(t *testing.T) {
+	for a := range 256 {
+		for b := range 256 {
+			for c := range 256 {
+				p := a + b - c
+				pa, pb, pc := max(p-a, a-p), max(p-b, b-p), max(p-c, c-p)
+				want := c
+				switch {
+				case pa <= pb && pa <= pc:
+					want = a
+				case pb <= pc:
+					want = b
+				}
+				if got := paeth(a, b, c); got != want {
+					t.Fatalf("paeth(%d, %d, %d) = %d, want %d", a, b, c, got, want)
+				}
+			}
+		}
+	}
+}
+
 // TestUnfilter compares unfilter with refUnfilter for every filter type
 // and bytes per pixel, on random rows and on rows of extreme values, with
 // and without AVX2.

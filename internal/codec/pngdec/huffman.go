@@ -12,23 +12,34 @@ import (
 //
 // An entry is a uint32:
 //
-//	bits 0-3    the length of the code, the bits to consume (0 for an
-//	            entry no code reaches)
-//	bits 4-7    the extra bits that follow a length or distance code; in
+//	bits 0-5    the length of the code, the bits to consume (0 for an
+//	            entry no code reaches); 6 bits so that a shift by e&63
+//	            is a single instruction
+//	bits 8-11   the extra bits that follow a length or distance code; in
 //	            a subtable pointer, the bits that index the subtable
-//	bits 8-11   flags: entryLiteral, entryEnd, entrySub, entryBad
+//	bits 12-15  flags: entryLiteral, entryEnd, entrySub, entryBad
 //	bits 16-31  the literal byte, the base length or distance, the
 //	            code-length symbol, or the subtable's offset
 type huffTable struct {
-	entries []uint32
+	entries []uint32 // the table, within the capacity it was made with
 	root    uint
 }
 
+// Sizes of the tables: the largest that a code accepted by build can
+// need. A subtable of 2^k entries holds a complete subtree of depth k,
+// which has at least k+1 codes, so 286 literal/length codes with 10 root
+// bits need at most 1024 + 47·32 + 8 entries, and 30 distance codes with
+// 8 root bits at most 256 + 3·128 + 32.
 const (
-	entryLiteral = 0x100 // a literal byte
-	entryEnd     = 0x200 // the end of the block
-	entrySub     = 0x400 // a pointer to a subtable
-	entryBad     = 0x800 // a symbol that deflate does not allow, or no code
+	litTableSize  = 4096
+	distTableSize = 1024
+)
+
+const (
+	entryLiteral = 0x1000 // a literal byte
+	entryEnd     = 0x2000 // the end of the block
+	entrySub     = 0x4000 // a pointer to a subtable
+	entryBad     = 0x8000 // a symbol that deflate does not allow, or no code
 )
 
 // lookup returns the entry of the code at the low bits of b. With fewer
@@ -38,7 +49,7 @@ const (
 func (t *huffTable) lookup(b uint64) uint32 {
 	e := t.entries[b&(1<<t.root-1)]
 	if e&entrySub != 0 {
-		e = t.entries[e>>16+uint32(b>>t.root)&(1<<(e>>4&15)-1)]
+		e = t.entries[e>>16+uint32(b>>t.root)&(1<<(e>>8&15)-1)]
 	}
 	return e
 }
@@ -68,9 +79,13 @@ func (t *huffTable) build(lengths []uint8, syms []uint32, root uint) bool {
 	}
 
 	t.root = root
-	t.entries = t.entries[:0]
-	for range 1 << root {
-		t.entries = append(t.entries, entryBad)
+	t.entries = t.entries[:1<<root]
+	if used != 1<<maxLen {
+		// Incomplete: the patterns no code reaches are bad. A complete
+		// code fills every entry below.
+		for i := range t.entries {
+			t.entries[i] = entryBad
+		}
 	}
 	if maxLen == 0 {
 		return true
@@ -88,24 +103,24 @@ func (t *huffTable) build(lengths []uint8, syms []uint32, root uint) bool {
 	// pass in the same order.
 	var subLen [1 << 10]uint8
 	codes := next
-	for s, l := range lengths {
+	for _, l := range lengths {
 		if uint(l) > root {
 			r := reverse(codes[l], uint(l))
 			i := r & (1<<root - 1)
 			subLen[i] = max(subLen[i], l)
 		}
 		codes[l]++
-		_ = s
 	}
 	for i, l := range subLen[:1<<root] {
 		if l == 0 {
 			continue
 		}
 		subBits := uint32(uint(l) - root)
-		t.entries[i] = uint32(len(t.entries))<<16 | entrySub | subBits<<4
-		for range 1 << subBits {
-			t.entries = append(t.entries, entryBad)
-		}
+		n := len(t.entries)
+		t.entries[i] = uint32(n)<<16 | entrySub | subBits<<8
+		// Within the capacity, by the sizes above: the table stays where
+		// huffman reads it.
+		t.entries = t.entries[:n+1<<subBits]
 	}
 	codes = next
 	for s, l := range lengths {
@@ -122,7 +137,7 @@ func (t *huffTable) build(lengths []uint8, syms []uint32, root uint) bool {
 			continue
 		}
 		p := t.entries[r&(1<<root-1)]
-		off, subBits := int(p>>16), uint(p>>4&15)
+		off, subBits := int(p>>16), uint(p>>8&15)
 		for i := r >> root; i < 1<<subBits; i += 1 << (uint(l) - root) {
 			t.entries[off+i] = e
 		}
@@ -155,7 +170,7 @@ func init() {
 		if v >= 265 {
 			extra = (v - 261) / 4
 		}
-		litLenSyms[v] = uint32(base)<<16 | uint32(extra)<<4
+		litLenSyms[v] = uint32(base)<<16 | uint32(extra)<<8
 		base += 1 << extra
 	}
 	litLenSyms[285] = 258 << 16
@@ -166,7 +181,7 @@ func init() {
 		if v >= 4 {
 			extra = (v - 2) / 2
 		}
-		distSyms[v] = uint32(base)<<16 | uint32(extra)<<4
+		distSyms[v] = uint32(base)<<16 | uint32(extra)<<8
 		base += 1 << extra
 	}
 	distSyms[30], distSyms[31] = entryBad, entryBad
@@ -186,6 +201,8 @@ const (
 // fixedTables returns the tables of the fixed Huffman codes of RFC 1951
 // 3.2.6, built once.
 var fixedTables = sync.OnceValues(func() (lit, dist *huffTable) {
+	lit = &huffTable{entries: new([litTableSize]uint32)[:0]}
+	dist = &huffTable{entries: new([distTableSize]uint32)[:0]}
 	var lengths [288]uint8
 	for v := range lengths {
 		switch {
@@ -199,7 +216,6 @@ var fixedTables = sync.OnceValues(func() (lit, dist *huffTable) {
 			lengths[v] = 8
 		}
 	}
-	lit, dist = new(huffTable), new(huffTable)
 	lit.build(lengths[:], litLenSyms[:], litRoot)
 	// compress/flate reads the 5 bits of a fixed distance code directly;
 	// a code of 32 lengths of 5 bits is the same, with 30 and 31 bad.

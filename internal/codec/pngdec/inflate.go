@@ -32,9 +32,11 @@ type inflater struct {
 	bits  uint64
 	nbits uint
 
-	buf     []byte // the window
-	r, w    int    // what read has taken from buf, and what is decoded
-	dropped int64  // bytes moved out of buf to make room
+	buf  []byte // the window
+	r, w int    // what read has taken from buf, and what is decoded
+	// hist is how many bytes were moved out of buf to make room, up to
+	// histSize: copies may reach back hist+w bytes.
+	hist int
 
 	state    int
 	final    bool // the current block is the last
@@ -59,8 +61,9 @@ const (
 	histSize = 32 << 10 // the history that copies may reach back into
 	maxMatch = 258
 	// windowSize is the window: history, room to decode into, and the
-	// longest copy, which may write 7 bytes past itself.
-	windowSize = histSize + 96<<10 + maxMatch + 8
+	// longest copy, which may write 7 bytes past itself. 128 KiB, a whole
+	// number of pages.
+	windowSize = 128 << 10
 )
 
 // inflateError is a stream that compress/flate refuses as corrupt.
@@ -72,11 +75,8 @@ func (e inflateError) Error() string { return string(e) }
 func (f *inflater) reset(src *idatReader) {
 	if f.buf == nil {
 		f.buf = make([]byte, windowSize)
-		// Room for the largest tables: zlib's enough program gives 1332
-		// entries for 286 codes with 10 root bits; 30 distance codes
-		// with 8 take fewer than 1024.
-		f.dynLit.entries = make([]uint32, 0, 1332)
-		f.dynDist.entries = make([]uint32, 0, 1024)
+		f.dynLit.entries = new([litTableSize]uint32)[:0]
+		f.dynDist.entries = new([distTableSize]uint32)[:0]
 		f.codeLens.entries = make([]uint32, 0, 1<<codeLenRoot)
 	}
 	*f = inflater{src: src, buf: f.buf, dynLit: f.dynLit, dynDist: f.dynDist, codeLens: f.codeLens}
@@ -110,7 +110,7 @@ func (f *inflater) fill() error {
 	if f.w > limit-16<<10 {
 		keep := min(f.w, histSize)
 		copy(f.buf, f.buf[f.w-keep:f.w])
-		f.dropped += int64(f.w - keep)
+		f.hist = min(f.hist+f.w-keep, histSize)
 		f.r, f.w = keep, keep
 	}
 	start := f.w
@@ -162,7 +162,7 @@ func (f *inflater) take(n uint) uint32 {
 func (f *inflater) symbol(t *huffTable) (uint32, error) {
 	for {
 		e := t.lookup(f.bits)
-		if n := uint(e & 15); n <= f.nbits {
+		if n := uint(e & 63); n <= f.nbits {
 			if e&entryBad != 0 {
 				return 0, inflateError("invalid code")
 			}
@@ -322,19 +322,31 @@ func (f *inflater) copyStored(limit int) error {
 // chunk it refills the bit buffer eight bytes at a time, so that it holds
 // at least 56 bits before each code: enough for a length, its extra bits,
 // a distance and its extra bits, 48 bits at most. Elsewhere it decodes a
-// code at a time with symbol.
+// code at a time with slowCode.
+//
+// After a literal it looks up the next code before it refills, from the
+// 41 bits or more left, so that the refill is not on the path from one
+// code to the next.
 func (f *inflater) huffman(limit int) error {
 	src := f.src
 	data, p, end := src.data, src.p, src.end
 	bits, nbits := f.bits, f.nbits
 	buf, w := f.buf, f.w
-	lit, dist := f.lit, f.dist
-	litMask, distMask := uint64(1)<<lit.root-1, uint64(1)<<dist.root-1
-	for w < limit {
-		if end-p < 8 {
-			// The slow path, with the state in f.
-			src.p = p
-			f.bits, f.nbits, f.w = bits&(1<<nbits-1), nbits, w
+	// The tables as arrays, indexed with masks, without bounds checks.
+	litE := (*[litTableSize]uint32)(f.lit.entries[:litTableSize])
+	distE := (*[distTableSize]uint32)(f.dist.entries[:distTableSize])
+	const (
+		litMask  = 1<<litRoot - 1
+		distMask = 1<<distRoot - 1
+	)
+	hist := f.hist
+codes:
+	for {
+		if w >= limit || end-p < 8 {
+			f.save(p, bits, nbits, w)
+			if w >= limit {
+				return nil
+			}
 			if err := f.slowCode(); err != nil || f.state != stateHuffman {
 				return err
 			}
@@ -342,56 +354,62 @@ func (f *inflater) huffman(limit int) error {
 			bits, nbits, w = f.bits, f.nbits, f.w
 			continue
 		}
-		bits |= binary.LittleEndian.Uint64(data[p:]) << nbits
+		bits |= binary.LittleEndian.Uint64(data[p:p+8]) << (nbits & 63)
 		p += int(63-nbits) >> 3
 		nbits |= 56
-
-		e := lit.entries[bits&litMask]
-		if e&entrySub != 0 {
-			e = lit.entries[e>>16+uint32(bits>>lit.root)&(1<<(e>>4&15)-1)]
-		}
-		n := uint(e & 15)
-		bits >>= n
-		nbits -= n
-		if e&entryLiteral != 0 {
+		e := litE[bits&litMask]
+		for {
+			if e&entrySub != 0 {
+				e = litE[(e>>16+uint32(bits>>litRoot)&(1<<(e>>8&15)-1))&(litTableSize-1)]
+			}
+			bits >>= e & 63
+			nbits -= uint(e & 63)
+			if e&entryLiteral == 0 {
+				break
+			}
 			buf[w] = byte(e >> 16)
 			w++
-			continue
+			e = litE[bits&litMask]
+			if w >= limit || end-p < 8 {
+				continue codes // e is looked up again there
+			}
+			bits |= binary.LittleEndian.Uint64(data[p:p+8]) << (nbits & 63)
+			p += int(63-nbits) >> 3
+			nbits |= 56
 		}
 		if e&(entryEnd|entryBad) != 0 {
-			src.p = p
-			f.bits, f.nbits, f.w = bits&(1<<nbits-1), nbits, w
+			f.save(p, bits, nbits, w)
 			if e&entryBad != 0 {
 				return inflateError("invalid literal/length code")
 			}
 			f.endBlock()
 			return nil
 		}
-		x := uint(e >> 4 & 15)
+		x := e >> 8 & 15
 		length := int(e>>16) + int(bits&(1<<x-1))
 		bits >>= x
-		nbits -= x
+		nbits -= uint(x)
 
-		e = dist.entries[bits&distMask]
+		e = distE[bits&distMask]
 		if e&entrySub != 0 {
-			e = dist.entries[e>>16+uint32(bits>>dist.root)&(1<<(e>>4&15)-1)]
+			e = distE[(e>>16+uint32(bits>>distRoot)&(1<<(e>>8&15)-1))&(distTableSize-1)]
 		}
-		n = uint(e & 15)
-		bits >>= n
-		nbits -= n
-		x = uint(e >> 4 & 15)
+		bits >>= e & 63
+		nbits -= uint(e & 63)
+		x = e >> 8 & 15
 		d := int(e>>16) + int(bits&(1<<x-1))
 		bits >>= x
-		nbits -= x
-		if e&entryBad != 0 || int64(d) > min(f.dropped+int64(w), histSize) {
-			src.p = p
-			f.bits, f.nbits, f.w = bits&(1<<nbits-1), nbits, w
+		nbits -= uint(x)
+		// No distance exceeds histSize: only the start of the output
+		// limits it.
+		if e&entryBad != 0 || d > hist+w {
+			f.save(p, bits, nbits, w)
 			if e&entryBad != 0 {
 				return inflateError("invalid distance code")
 			}
 			return inflateError("distance past the start of the output")
 		}
-		if s := w - d; d >= 8 && length <= 16 && s >= 0 {
+		if s := w - d; d >= 8 && length <= 16 {
 			// The commonest copies, inline: two eight-byte moves,
 			// the second reading what the first wrote when d < 16.
 			binary.LittleEndian.PutUint64(buf[w:], binary.LittleEndian.Uint64(buf[s:]))
@@ -401,9 +419,13 @@ func (f *inflater) huffman(limit int) error {
 		}
 		w = copyMatch(buf, w, d, length)
 	}
-	src.p = p
-	f.bits, f.nbits, f.w = bits&(1<<nbits-1), nbits, w
-	return nil
+}
+
+// save puts huffman's state back into f and its source, without the bits
+// read ahead.
+func (f *inflater) save(p int, bits uint64, nbits uint, w int) {
+	f.src.p = p
+	f.bits, f.nbits, f.w = bits&(1<<(nbits&63)-1), nbits, w
 }
 
 // slowCode decodes one literal, end of block or copy of a Huffman block,
@@ -422,7 +444,7 @@ func (f *inflater) slowCode() error {
 		f.endBlock()
 		return nil
 	}
-	x := uint(e >> 4 & 15)
+	x := uint(e >> 8 & 15)
 	if err := f.need(x); err != nil {
 		return err
 	}
@@ -430,12 +452,12 @@ func (f *inflater) slowCode() error {
 	if e, err = f.symbol(f.dist); err != nil {
 		return err
 	}
-	x = uint(e >> 4 & 15)
+	x = uint(e >> 8 & 15)
 	if err := f.need(x); err != nil {
 		return err
 	}
 	d := int(e>>16) + int(f.take(x))
-	if int64(d) > min(f.dropped+int64(f.w), histSize) {
+	if d > f.hist+f.w {
 		return inflateError("distance past the start of the output")
 	}
 	f.w = copyMatch(f.buf, f.w, d, length)
@@ -446,23 +468,33 @@ func (f *inflater) slowCode() error {
 // the new end. It may write up to 7 bytes past the copy.
 func copyMatch(buf []byte, w, d, length int) int {
 	s := w - d
-	if d >= 8 {
+	switch {
+	case d >= length:
+		// No overlap.
+		copy(buf[w:w+length], buf[s:s+length])
+	case d >= 8:
 		// Eight bytes at a time: each read is of bytes already written.
 		for i := 0; i < length; i += 8 {
 			binary.LittleEndian.PutUint64(buf[w+i:], binary.LittleEndian.Uint64(buf[s+i:]))
 		}
-		return w + length
-	}
-	if d == 1 {
+	case d == 1:
 		v := buf[s]
 		out := buf[w : w+length]
 		for i := range out {
 			out[i] = v
 		}
-		return w + length
-	}
-	for i := range length {
-		buf[w+i] = buf[s+i]
+	default:
+		// A pattern of d bytes, repeated: write its first repeats a
+		// byte at a time up to a multiple of d of at least 8, then copy
+		// from that far back eight bytes at a time.
+		p := d * ((8 + d - 1) / d)
+		n := min(p, length)
+		for i := range n {
+			buf[w+i] = buf[s+i]
+		}
+		for i := n; i < length; i += 8 {
+			binary.LittleEndian.PutUint64(buf[w+i:], binary.LittleEndian.Uint64(buf[w+i-p:]))
+		}
 	}
 	return w + length
 }

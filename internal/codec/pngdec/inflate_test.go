@@ -600,8 +600,8 @@ func TestInflateRandomCodes(t *testing.T) {
 					continue
 				}
 				syms[len(syms)-1].extra = rng.Uint64() & 31
-				syms[len(syms)-1].nextra = uint(litLenSyms[v] >> 4 & 15)
-				syms = append(syms, sym{v: d, extra: rng.Uint64() & 8191, nextra: uint(distSyms[d] >> 4 & 15)})
+				syms[len(syms)-1].nextra = uint(litLenSyms[v] >> 8 & 15)
+				syms = append(syms, sym{v: d, extra: rng.Uint64() & 8191, nextra: uint(distSyms[d] >> 8 & 15)})
 			}
 		}
 		if lit[256] > 0 {
