@@ -1,62 +1,16 @@
 #include "textflag.h"
 #include "go_asm.h"
+#include "bitreader_amd64.h"
 
 // decodeBlockAsm is the loop of decodeBlockGo (blocks.go) in assembly,
 // which can stop before any symbol when the bit reader needs fill, and go
 // on from there.
 //
-// Registers: R8 holds the reader's bits, R9 their number n, R10 pos, R11
-// the data; DI points to the coefficients, BX to the AC table, R13 to
-// zigzagOrder; SI is the zigzag index k of the next coefficient, R12 that
-// of the last one set. AX holds a lookup entry, then a symbol or a value;
-// CX, DX and R14 are scratch.
-
-// REFILL tops up the bits as refill does, or jumps to fillExit when the
-// next eight bytes are fewer than eight or hold a 0xFF.
-#define REFILL \
-	MOVQ br+0(FP), DX; \
-	MOVQ (bitReader_data+8)(DX), DX; \
-	SUBQ R10, DX; \
-	CMPQ DX, $8; \
-	JLT fillExit; \
-	MOVQ (R11)(R10*1), DX; \
-	BSWAPQ DX; \
-	MOVQ DX, AX; \
-	NOTQ AX; \
-	MOVQ $0xfefefefefefefeff, CX; \
-	ADDQ CX, AX; \
-	ANDQ DX, AX; \
-	MOVQ $0x8080808080808080, CX; \
-	TESTQ CX, AX; \
-	JNZ fillExit; \
-	MOVQ R9, CX; \
-	SHRQ CL, DX; \
-	ORQ DX, R8; \
-	MOVL $64, CX; \
-	SUBL R9, CX; \
-	SHRL $3, CX; \
-	ADDQ CX, R10; \
-	LEAQ (R9)(CX*8), R9
-
-// VALUEBITS leaves in AX the signed value of the top s bits, s in DX from
-// 1 to 15 (valueBits), and drops those bits.
-#define VALUEBITS \
-	MOVL $64, CX; \
-	SUBL DX, CX; \
-	MOVQ R8, AX; \
-	SHRQ CL, AX; \
-	MOVL DX, CX; \
-	MOVQ $-1, R14; \
-	SHLQ CL, R14; \
-	INCQ R14; \
-	MOVQ R8, CX; \
-	SARQ $63, CX; \
-	NOTQ CX; \
-	ANDQ CX, R14; \
-	ADDL R14, AX; \
-	MOVL DX, CX; \
-	SHLQ CL, R8; \
-	SUBQ CX, R9
+// Registers: those of the bit reader (bitreader_amd64.h); DI points to
+// the coefficients, BX to the AC table, R13 to zigzagOrder; SI is the
+// zigzag index k of the next coefficient, R12 that of the last one set.
+// AX holds a lookup entry, then a symbol or a value; CX, DX and R14 are
+// scratch.
 
 // func decodeBlockAsm(br *bitReader, c *[64]int16, dc, ac *huffTable, pred *int32, k, last int) (nk, nlast, status int)
 TEXT ·decodeBlockAsm(SB), NOSPLIT, $0-80
@@ -78,7 +32,7 @@ TEXT ·decodeBlockAsm(SB), NOSPLIT, $0-80
 	XORL R12, R12
 	CMPQ R9, $32
 	JAE dcReady
-	REFILL
+	REFILL(fillExit)
 
 dcReady:
 	MOVQ dc+16(FP), SI
@@ -150,7 +104,7 @@ acLoop:
 	JGE done
 	CMPQ R9, $32
 	JAE acReady
-	REFILL
+	REFILL(fillExit)
 
 acReady:
 	MOVQ R8, AX

@@ -369,12 +369,12 @@ func (t *huffTable) withLanes(al uint) *huffTable {
 	return u
 }
 
-// acFirst decodes the band of the blocks of a first AC scan (T.81
+// acFirstGo decodes the band of the blocks of a first AC scan (T.81
 // G.1.2.2), which are coefs and, for the nonzero coefficients that it sets,
 // nz. The bit reader's state stays in registers for the whole run of
 // blocks, an EOB run passes over its blocks at once, and the values in the
 // lookahead table are ready to OR in (see withLanes).
-func (s *progScan) acFirst(coefs, nz []uint64) error {
+func (s *progScan) acFirstGo(coefs, nz []uint64) error {
 	br := &s.br
 	ac := s.ac
 	data := br.data
@@ -452,7 +452,7 @@ func (s *progScan) acFirst(coefs, nz []uint64) error {
 	return nil
 }
 
-// acRefine decodes the band of the blocks of an AC refinement scan (T.81
+// acRefineGo decodes the band of the blocks of an AC refinement scan (T.81
 // G.1.2.3), which are coefs with their nonzero coefficients in nz: new
 // coefficients of magnitude 1<<al, and a correction bit for each
 // coefficient that was already nonzero, in zigzag order. The bits of nz
@@ -461,7 +461,7 @@ func (s *progScan) acFirst(coefs, nz []uint64) error {
 // are gathered in order into one word as the symbols between them are
 // decoded, and given to their coefficients when the block ends, four at a
 // time.
-func (s *progScan) acRefine(coefs, nz []uint64) error {
+func (s *progScan) acRefineGo(coefs, nz []uint64) error {
 	br := &s.br
 	ac := s.ac
 	data := br.data
