@@ -2,6 +2,7 @@ package pngdec
 
 import (
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"image"
 )
@@ -97,19 +98,10 @@ func chunkName(typ uint32) string {
 	b := []byte{byte(typ >> 24), byte(typ >> 16), byte(typ >> 8), byte(typ)}
 	for _, c := range b {
 		if c < 'A' || c > 'z' || c > 'Z' && c < 'a' {
-			return "chunk " + quote(b)
+			return fmt.Sprintf("chunk %q", b)
 		}
 	}
 	return string(b) + " chunk"
-}
-
-func quote(b []byte) string {
-	const hex = "0123456789abcdef"
-	s := []byte{'"'}
-	for _, c := range b {
-		s = append(s, '\\', 'x', hex[c>>4], hex[c&15])
-	}
-	return string(append(s, '"'))
 }
 
 // decode reads the chunks of d.data, in the order and with the checks of
@@ -121,7 +113,7 @@ func (d *decoder) decode(configOnly bool) error {
 	data := d.data
 	if len(data) < len(signature) {
 		if string(data) == signature[:len(data)] {
-			return truncated("%d bytes", len(data))
+			return truncated("%d bytes, shorter than the signature", len(data))
 		}
 		return formatError("not a PNG file")
 	}

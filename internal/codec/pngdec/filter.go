@@ -18,6 +18,9 @@ const (
 // false for an unknown filter type.
 func unfilter(ft byte, cur, prev []byte, bpp int) bool {
 	prev = prev[:len(cur)]
+	if len(cur) == 0 {
+		return ft <= ftPaeth
+	}
 	switch ft {
 	case ftNone:
 	case ftSub:

@@ -124,8 +124,8 @@ func (d *decoder) converter() rowConverter {
 	panic("pngdec: converter of an unchecked colour type")
 }
 
-// lookup returns the rowConverter of one sample of d.depth bits a pixel,
-// whose gray lut gives.
+// lookup returns the rowConverter of one sample of d.depth bits (1, 2, 4
+// or 8) a pixel, whose gray lut gives.
 func (d *decoder) lookup(lut *[256]uint8) rowConverter {
 	switch d.depth {
 	case 8:
@@ -145,14 +145,27 @@ func (d *decoder) lookup(lut *[256]uint8) rowConverter {
 				dst[len(dst)-1] = lut[src[len(dst)/2]>>4]
 			}
 		}
+	case 2:
+		return func(dst, src []byte) {
+			n := len(dst) / 4
+			for i, v := range src[:n] {
+				o := dst[4*i : 4*i+4 : 4*i+4]
+				o[0], o[1], o[2], o[3] = lut[v>>6], lut[v>>4&3], lut[v>>2&3], lut[v&3]
+			}
+			for i := 4 * n; i < len(dst); i++ {
+				dst[i] = lut[src[i/4]>>(6-2*(i%4))&3]
+			}
+		}
 	}
-	depth := uint(d.depth)
-	perByte := 8 / int(depth)
-	mask := uint8(1)<<depth - 1
 	return func(dst, src []byte) {
-		for i := range dst {
-			shift := 8 - depth*uint(i%perByte+1)
-			dst[i] = lut[src[i/perByte]>>shift&mask]
+		n := len(dst) / 8
+		for i, v := range src[:n] {
+			o := dst[8*i : 8*i+8 : 8*i+8]
+			o[0], o[1], o[2], o[3] = lut[v>>7], lut[v>>6&1], lut[v>>5&1], lut[v>>4&1]
+			o[4], o[5], o[6], o[7] = lut[v>>3&1], lut[v>>2&1], lut[v>>1&1], lut[v&1]
+		}
+		for i := 8 * n; i < len(dst); i++ {
+			dst[i] = lut[src[i/8]>>(7-i%8)&1]
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"math"
 )
 
 // maxInflate bounds how many bytes deflate can make of one compressed
@@ -39,9 +40,10 @@ func (d *decoder) passes() []pass {
 	return []pass{{0, 0, 1, 1}}
 }
 
-// rowBytes returns the bytes of samples in a row of w pixels.
+// rowBytes returns the bytes of samples in a row of w pixels, at most 8w,
+// which checkSize keeps within an int.
 func (d *decoder) rowBytes(w int) int {
-	return (d.depth*channels(d.colorType)*w + 7) / 8
+	return int((int64(d.depth*channels(d.colorType))*int64(w) + 7) / 8)
 }
 
 // decodePixels decodes the image from the IDAT chunk at pos and those that
@@ -92,9 +94,12 @@ func (d *decoder) readRows(img *image.Gray, r *idatReader, zr *zreader) error {
 	convert := d.converter()
 	bpp := max(1, d.depth*channels(d.colorType)/8)
 	n := 1 + d.rowBytes(d.width)
-	size := 2 * n
+	size := 2 * int64(n)
 	if d.interlaced {
-		size += d.width // a pass's row of gray, before it is spread out
+		size += int64(d.width) // a pass's row of gray, before it is spread out
+	}
+	if size > math.MaxInt {
+		return fmt.Errorf("%w: rows of %dx%d are more than this platform can address", ErrTooLarge, d.width, d.height)
 	}
 	buf := make([]byte, size)
 	prev, cur, gray := buf[:n:n], buf[n:2*n:2*n], buf[2*n:]
@@ -156,5 +161,8 @@ func (d *decoder) streamError(r *idatReader, err error, pi, y int) error {
 	if e, ok := err.(inflateError); ok {
 		return formatError("corrupt compressed pixel data %s: %v", where, e)
 	}
-	return err
+	if err == r.err {
+		return err // a bad CRC, said by the idatReader
+	}
+	return formatError("reading the compressed pixel data %s: %v", where, err)
 }

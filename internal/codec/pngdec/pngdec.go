@@ -21,10 +21,10 @@ type Options struct {
 	// gives ErrTooLarge. 0 means no limit. With a limit, what DecodeGray
 	// allocates stays under 18 bytes per pixel of MaxPixels plus 160 KiB:
 	// the image, two rows of samples of up to 8 bytes a pixel, a row of
-	// gray for an interlaced image, and the inflater's window and tables. Without a
-	// limit, an image is allocated only if its compressed data could
-	// inflate to its rows (deflate makes at most 258 bytes of a bit),
-	// which bounds it to 16512 pixels per byte of data.
+	// gray for an interlaced image, and the inflater's window and tables.
+	// Without a limit, an image is allocated only if its compressed data
+	// could inflate to its rows (deflate makes at most 258 bytes of a
+	// bit), which bounds it to 16512 pixels per byte of data.
 	MaxPixels int64
 }
 
