@@ -63,6 +63,46 @@ func diffGray(got, want *image.Gray) string {
 
 var sizes = []image.Point{{1, 1}, {3, 5}, {17, 9}, {300, 200}}
 
+// TestHandComputed decodes 2×2 images whose gray is worked out by hand:
+// the 601-2 luma (19595·R + 38470·G + 7471·B + 32768) >> 16, after
+// compositing onto white, (C·A + 255·(255−A) + 127) / 255.
+func TestHandComputed(t *testing.T) {
+	tests := []struct {
+		name string
+		img  image.Image
+		want []uint8
+	}{
+		{"nrgba", &image.NRGBA{
+			Pix: []uint8{
+				255, 0, 0, 255, // red: 5029493 >> 16 = 76
+				0, 255, 0, 255, // green: 9842618 >> 16 = 150
+				0, 0, 255, 255, // blue: 1937873 >> 16 = 29
+				0, 0, 0, 128, // black at alpha 128: 32512/255 = 127
+			},
+			Stride: 8, Rect: image.Rect(0, 0, 2, 2),
+		}, []uint8{76, 150, 29, 127}},
+		{"gray16", &image.Gray16{
+			Pix:    []uint8{0x12, 0xff, 0xab, 0x00, 0xff, 0xff, 0x00, 0x80},
+			Stride: 4, Rect: image.Rect(0, 0, 2, 2),
+		}, []uint8{0x12, 0xab, 0xff, 0x00}}, // the high bytes
+		{"transparent", &image.NRGBA{
+			Pix:    []uint8{9, 9, 9, 0, 200, 100, 50, 255, 200, 100, 50, 0, 255, 255, 255, 255},
+			Stride: 8, Rect: image.Rect(0, 0, 2, 2),
+		}, []uint8{255, 124, 255, 255}}, // (3919000+3847000+373550+32768) >> 16 = 124
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g, err := pngdec.DecodeGray(encodePNG(t, tc.img), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(g.Pix) != string(tc.want) || g.Rect != image.Rect(0, 0, 2, 2) {
+				t.Errorf("DecodeGray(%s 2x2) = %v %v, want %v", tc.name, g.Rect, g.Pix, tc.want)
+			}
+		})
+	}
+}
+
 // TestDecodeGrayStdlib compares DecodeGray with image/png and Grayscale on
 // images of every colour model image/png's encoder writes.
 func TestDecodeGrayStdlib(t *testing.T) {
