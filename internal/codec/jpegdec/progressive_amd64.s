@@ -8,10 +8,11 @@
 // reader. At such a block it puts the reader and eobrun back as they were
 // at the block's start and returns, and Go decodes that block.
 //
-// So that a block can be given back, nothing is written until its end: the
-// new coefficients are gathered as bits in nzb (R12) and their signs in
-// negs (SI), the correction bits in corr (R14, j bits in DI from the top),
-// and all of them go into the block and nz when its symbols are done.
+// So that a block can be given back, its nz is written only at its end,
+// with the correction bits, gathered in corr (R14, j bits in DI from the
+// top) while its new coefficients are marked in nzb (R12). The new
+// coefficients go to the block at once: given back, it is decoded again
+// from the same bits and nz, which sets them to the same values.
 //
 // Registers: those of the bit reader (bitreader_amd64.h); R13 is the
 // zigzag index k of the next coefficient; AX, BX, CX and DX are scratch.
@@ -35,6 +36,7 @@
 //	128(SP)  0 while decoding symbols, 1 for the correction bits of an
 //	         EOB run
 //	136(SP)  p1: 1<<al
+//	144(SP)  the block
 
 // POPCOUNT leaves in x the number of its bits that are set, using t and u.
 #define POPCOUNT(x, t, u) \
@@ -74,7 +76,7 @@
 	ADDQ DX, DI
 
 // func acRefineAsm(br *bitReader, eobrun *int, ac *huffTable, coefs, nz []uint64, ss, se, al uint) (done int)
-TEXT ·acRefineAsm(SB), NOSPLIT, $144-104
+TEXT ·acRefineAsm(SB), NOSPLIT, $152-104
 	MOVQ nz_len+56(FP), AX
 	MOVQ AX, 32(SP)
 	MOVQ $0, 24(SP)
@@ -123,9 +125,12 @@ blockTop:
 	MOVQ nz_base+48(FP), DX
 	MOVQ (DX)(AX*8), R12
 	MOVQ R12, 80(SP)
+	MOVQ AX, DX
+	SHLQ $7, DX
+	ADDQ coefs_base+24(FP), DX
+	MOVQ DX, 144(SP)
 	XORL R14, R14
 	XORL DI, DI
-	XORL SI, SI
 	MOVQ $0, 128(SP)
 	MOVQ 88(SP), R13
 	CMPQ 64(SP), $0
@@ -280,20 +285,24 @@ placed:
 	MOVBLZX AX, BX
 	SUBQ BX, DX
 	LEAQ 1(CX), R13
-	MOVL $1, BX
+	TESTL $0x100, AX
+	JZ placedTake
+	// The new coefficient, p1 with its sign, into the block at once.
+	BTSQ CX, R12
+	MOVL AX, BX
+	SHRL $9, BX
+	ANDL $1, BX
+	SHLL $15, BX
+	ORQ 136(SP), BX
+	MOVL CX, AX
+	ANDL $3, CX
+	SHLL $4, CX
 	SHLQ CL, BX
-	MOVL AX, CX
-	SHRL $8, CX
-	ANDL $1, CX
-	NEGQ CX
-	ANDQ BX, CX
-	ORQ CX, R12
-	MOVL AX, CX
-	SHRL $9, CX
-	ANDL $1, CX
-	NEGQ CX
-	ANDQ BX, CX
-	ORQ CX, SI
+	SHRL $2, AX
+	MOVQ 144(SP), CX
+	ORQ BX, (CX)(AX*8)
+
+placedTake:
 	CMPQ DX, R9
 	JHI gather
 	TAKE
@@ -401,41 +410,15 @@ filled:
 	JMP gatherReady
 
 deposit:
-	// The block is decoded: nz, then the new coefficients, p1 with their
-	// sign, one at a time (BX), then the correction bits, p1 in each
+	// The block is decoded: nz, then the correction bits, p1 in each
 	// coefficient whose bit is 1, four coefficients at a time (DI, the
 	// band's nonzero coefficients at the start). R13 points to the block.
 	MOVQ nz_base+48(FP), AX
 	MOVQ 24(SP), CX
 	MOVQ R12, (AX)(CX*8)
-	SHLQ $7, CX
-	ADDQ coefs_base+24(FP), CX
-	MOVQ CX, R13
-	MOVQ 80(SP), AX
-	MOVQ AX, DI
+	MOVQ 144(SP), R13
+	MOVQ 80(SP), DI
 	ANDQ 0(SP), DI
-	NOTQ AX
-	ANDQ R12, AX
-	MOVQ AX, BX
-
-newLoop:
-	TESTQ BX, BX
-	JZ corrLoop
-	BSFQ BX, CX
-	MOVQ SI, AX
-	SHRQ CL, AX
-	ANDL $1, AX
-	SHLL $15, AX
-	ORQ 136(SP), AX
-	MOVQ CX, DX
-	ANDL $3, CX
-	SHLL $4, CX
-	SHLQ CL, AX
-	SHRQ $2, DX
-	ORQ AX, (R13)(DX*8)
-	LEAQ -1(BX), AX
-	ANDQ AX, BX
-	JMP newLoop
 
 corrLoop:
 	// The group g of four (CX), its coefficients with a correction bit
