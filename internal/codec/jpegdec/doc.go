@@ -47,10 +47,7 @@
 // image/jpeg uses a different integer IDCT and differs from it by at most
 // one level in a sample, on a small fraction of them. The transform computes
 // in 32-bit integers that wrap around, which the IJG design needs for 8-bit
-// samples (only corrupt coefficients overflow), and clamps its samples. On
-// amd64 with AVX2 it runs in assembly, on 8 lanes at once and a row of
-// blocks per call; the pure-Go version, used elsewhere and for the blocks
-// at the right and bottom edges, gives the same samples for every input.
+// samples (only corrupt coefficients overflow), and clamps its samples.
 // The gray of a CMYK or YCCK file multiplies two samples, which can double
 // such a difference.
 // With [Options.Scale] 2, 4 or 8 the image is decoded at reduced size in the
@@ -58,6 +55,22 @@
 // the full decode, computed exactly for the lowest 4×4, 2×2 or 1×1
 // frequencies of each block and ignoring the rest; the gray of a colour
 // file is then computed from those samples.
+//
+// # Assembly
+//
+// On amd64 with AVX2 (package simd) the loops that take the time run in
+// assembly: the inverse DCT, on 8 lanes of int32 and a row of blocks per
+// call, reading a progressive file's coefficients in their zigzag form;
+// the Huffman decoding of the blocks of sequential scans; and that of the
+// AC scans of progressive files. Each has a pure-Go version beside it that
+// gives the same result for every input, which runs elsewhere, and also
+// for the blocks at the right and bottom edges and for what the assembly
+// leaves to Go: refilling the bit reader at a 0xFF byte, and the blocks of
+// a refinement scan that reach a marker or the end of the data. The tests
+// compare the two on random and overflowing blocks, random bit streams and
+// whole files, and so does the fuzz target. Blocks of components that are
+// not decoded are skipped, in Go, a few symbols at a time with a table of
+// what the next 12 bits hold (skipTable).
 //
 // # Concurrency and memory
 //
