@@ -30,28 +30,39 @@ const (
 	fix1306 = 85627 // cos(2π/16) + cos(6π/16) = 1.306562965
 )
 
+// coefs holds the quantised coefficients of one block in zigzag order as
+// little-endian int16, so that eight bytes at a time can be tested for zero.
+type coefs [128]byte
+
+// at returns coefficient k in zigzag order.
+func (z *coefs) at(k int) int {
+	return int(int16(binary.LittleEndian.Uint16(z[2*(k&63):])))
+}
+
 // block is the scratch space of [block.fdctQuant]; its contents between
-// calls do not matter, so one block per goroutine is reused without
-// clearing.
+// calls do not matter, so one block is reused without clearing.
 type block struct {
 	// ws holds the row transforms transposed (64-bit, as amd64 has no
 	// indexed sign-extending 32-bit load): ws[c*8+j] is frequency c of
 	// row j, so that the column pass reads each column contiguously.
 	ws [64]int
-	// zz holds the quantised coefficients in zigzag order as little-endian
-	// int16, so that eight bytes at a time can be tested for zero.
-	zz [128]byte
 }
 
-// coef returns the quantised coefficient k in zigzag order.
-func (b *block) coef(k int) int {
-	return int(int16(binary.LittleEndian.Uint16(b.zz[2*(k&63):])))
+// fdctRowGo transforms and quantises len(zz) blocks side by side, as
+// fdctQuant does: block i has row j at pix[off[j]+x+8i:][:8], and its
+// coefficients and mask go to zz[i] and masks[i].
+func fdctRowGo(zz []coefs, masks []uint64, pix []byte, off *[8]int, x int, t *quantizer) {
+	var b block
+	masks = masks[:len(zz)]
+	for i := range zz {
+		masks[i] = b.fdctQuant(&zz[i], pix, off, x+8*i, t)
+	}
 }
 
 // fdctQuant transforms the 8×8 block whose row j is pix[off[j]+x:][:8],
-// quantises it with t into b.zz and returns a mask whose bit k is set when
+// quantises it with t into zz and returns a mask whose bit k is set when
 // coefficient k in zigzag order is not zero.
-func (b *block) fdctQuant(pix []byte, off *[8]int, x int, t *quantizer) uint64 {
+func (b *block) fdctQuant(zz *coefs, pix []byte, off *[8]int, x int, t *quantizer) uint64 {
 	ws := &b.ws
 	for j := range 8 {
 		o := off[j] + x
@@ -93,14 +104,13 @@ func (b *block) fdctQuant(pix []byte, off *[8]int, x int, t *quantizer) uint64 {
 	}
 
 	// The column pass (fdct_columns.go) quantises as it goes.
-	dcSum := b.columns(t)
+	dcSum := b.columns(zz, t)
 
 	// DC exactly as image/jpeg does, rounding half away from zero: dcSum
 	// is exactly 2^inBits·Σ(sample-128), as no product went into it.
 	sum := dcSum >> inBits
 	s := sum >> 63
 	dc := ((sum^s)-s+t.dcHalf)*t.dcMul>>dcShift ^ s - s
-	zz := &b.zz
 	binary.LittleEndian.PutUint16(zz[0:], uint16(dc))
 
 	// Find the non-zero coefficients, four at a time.
@@ -126,7 +136,7 @@ func (b *block) fdctQuant(pix []byte, off *[8]int, x int, t *quantizer) uint64 {
 
 // quant stores v·recip/2^recipBits, rounded to nearest, as coefficient k of
 // zz.
-func quant(zz *[128]byte, k int, v int, recip int64) {
+func quant(zz *coefs, k int, v int, recip int64) {
 	binary.LittleEndian.PutUint16(zz[2*k:], uint16((v*int(recip)+1<<(recipBits-1))>>recipBits))
 }
 

@@ -3,10 +3,10 @@
 package jpegenc
 
 // columns runs the column pass of [block.fdctQuant] over b.ws and
-// quantises each result with t straight into b.zz, except DC, whose exact
+// quantises each result with t straight into zz, except DC, whose exact
 // sum it returns.
-func (b *block) columns(t *quantizer) (dcSum int) {
-	ws, zz, r := &b.ws, &b.zz, &t.recip
+func (b *block) columns(zz *coefs, t *quantizer) (dcSum int) {
+	ws, r := &b.ws, &t.recip
 	{ // column 0
 		d0, d1, d2, d3 := ws[0], ws[1], ws[2], ws[3]
 		d4, d5, d6, d7 := ws[4], ws[5], ws[6], ws[7]

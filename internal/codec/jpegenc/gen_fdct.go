@@ -39,10 +39,10 @@ func main() {
 package jpegenc
 
 // columns runs the column pass of [block.fdctQuant] over b.ws and
-// quantises each result with t straight into b.zz, except DC, whose exact
+// quantises each result with t straight into zz, except DC, whose exact
 // sum it returns.
-func (b *block) columns(t *quantizer) (dcSum int) {
-	ws, zz, r := &b.ws, &b.zz, &t.recip
+func (b *block) columns(zz *coefs, t *quantizer) (dcSum int) {
+	ws, r := &b.ws, &t.recip
 `)
 	// out stores output u of column c.
 	out := func(c, u int, expr string) {

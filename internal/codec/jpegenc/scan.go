@@ -13,14 +13,20 @@ const maxBlockBytes = 512
 // edgeOff addresses the rows of a block copied into a [64]byte.
 var edgeOff = [8]int{0, 8, 16, 24, 32, 40, 48, 56}
 
+// rowChunk is how many blocks of a block row are transformed at a time,
+// before they are entropy-coded: their coefficients, 8 KiB, stay in the
+// L1 cache in between.
+const rowChunk = 64
+
 // encodeBand appends to dst the entropy-coded data of MCU rows [r0, r1):
 // one restart interval, starting with a DC prediction of 0 and padded with
 // 1-bits to a whole byte, without any marker.
 func (e *encoder) encodeBand(dst []byte, r0, r1 int) []byte {
 	var (
-		blk  block
-		edge [64]byte
-		off  [8]int
+		zz    [rowChunk]coefs
+		masks [rowChunk]uint64
+		edge  [64]byte
+		off   [8]int
 	)
 	pix, stride, w, h, t := e.pix, e.stride, e.w, e.h, e.q
 	full := w / 8 // blocks that lie wholly inside the image
@@ -33,30 +39,33 @@ func (e *encoder) encodeBand(dst []byte, r0, r1 int) []byte {
 		for j := range off {
 			off[j] = min(my*8+j, h-1) * stride
 		}
-		for mx := range cols {
-			var mask uint64
-			if mx < full {
-				mask = blk.fdctQuant(pix, &off, mx*8, t)
-			} else {
-				// Columns past the right edge repeat the last column.
-				x0 := mx * 8
+		for mx0 := 0; mx0 < cols; mx0 += rowChunk {
+			n := min(rowChunk, cols-mx0)
+			nf := min(n, full-mx0) // blocks wholly inside the image
+			fdctRowGo(zz[:nf], masks[:nf], pix, &off, mx0*8, t)
+			if nf < n {
+				// The last block: columns past the right edge repeat
+				// the last column.
+				x0 := full * 8
 				for j := range 8 {
 					row := pix[off[j]+x0 : off[j]+w]
 					b := (*[8]byte)(edge[j*8:])
-					n := copy(b[:], row)
+					k := copy(b[:], row)
 					last := row[len(row)-1]
-					for i := n; i < 8; i++ {
+					for i := k; i < 8; i++ {
 						b[i] = last
 					}
 				}
-				mask = blk.fdctQuant(edge[:], &edgeOff, 0, t)
+				fdctRowGo(zz[nf:n], masks[nf:n], edge[:], &edgeOff, 0, t)
 			}
-			if len(bw.buf)-bw.pos < maxBlockBytes {
-				bw.buf = grow(bw.buf, bw.pos)
+			for i := range n {
+				if len(bw.buf)-bw.pos < maxBlockBytes {
+					bw.buf = grow(bw.buf, bw.pos)
+				}
+				dc := zz[i].at(0)
+				bw.writeBlock(&zz[i], masks[i], dc-prevDC)
+				prevDC = dc
 			}
-			dc := blk.coef(0)
-			bw.writeBlock(&blk, mask, dc-prevDC)
-			prevDC = dc
 		}
 	}
 	bw.pad()
@@ -85,7 +94,7 @@ var nbits = func() (t [2048]uint8) {
 // writeBlock appends the Huffman codes of one block, whose DC differs from
 // the previous one by diff and whose non-zero coefficients mask marks. The
 // buffer must have room for maxBlockBytes.
-func (w *bitWriter) writeBlock(b *block, mask uint64, diff int) {
+func (w *bitWriter) writeBlock(zz *coefs, mask uint64, diff int) {
 	// The state lives in locals so that it stays in registers. Each code
 	// goes out as one bit string: the Huffman code (its length and the
 	// magnitude category's added in the table) followed by the low size
@@ -118,7 +127,7 @@ func (w *bitWriter) writeBlock(b *block, mask uint64, diff int) {
 		for ; run >= 16; run -= 16 {
 			pos, pending, free = put(buf, pos, pending, free, acTab[0xf0])
 		}
-		v := b.coef(k)
+		v := zz.at(k)
 		s := v >> 63
 		size := uint(nbits[((v^s)-s)&2047])
 		hc := acTab[uint8(run<<4)|uint8(size)]

@@ -69,27 +69,27 @@ func TestWriteBlock(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	bw := bitWriter{buf: make([]byte, 1<<20), free: 64}
 	var ref refBits
-	var b block
+	var zz coefs
 	for range 3000 {
-		var coefs [64]int
+		var vals [64]int
 		density := rng.Float64()
 		var mask uint64
-		for k := range coefs {
+		for k := range vals {
 			if k == 0 || rng.Float64() < density*density {
 				lim := 1023
 				if k == 0 {
 					lim = 1024
 				}
-				coefs[k] = rng.IntN(2*lim+1) - lim
+				vals[k] = rng.IntN(2*lim+1) - lim
 			}
-			if coefs[k] != 0 {
+			if vals[k] != 0 {
 				mask |= 1 << k
 			}
-			b.zz[2*k], b.zz[2*k+1] = byte(coefs[k]), byte(coefs[k]>>8)
+			zz[2*k], zz[2*k+1] = byte(vals[k]), byte(vals[k]>>8)
 		}
-		diff := coefs[0] - rng.IntN(2049) + 1024
+		diff := vals[0] - rng.IntN(2049) + 1024
 
-		bw.writeBlock(&b, mask, diff)
+		bw.writeBlock(&zz, mask, diff)
 
 		size := func(v int) int { return int(nbits[max(v, -v)]) }
 		value := func(v int) uint64 {
@@ -105,15 +105,15 @@ func TestWriteBlock(t *testing.T) {
 		ref.put(value(diff), size(diff))
 		run := 0
 		for k := 1; k < 64; k++ {
-			if coefs[k] == 0 {
+			if vals[k] == 0 {
 				run++
 				continue
 			}
 			for ; run >= 16; run -= 16 {
 				ref.put(code(&acCodes, 0xf0))
 			}
-			ref.put(code(&acCodes, uint8(run<<4|size(coefs[k]))))
-			ref.put(value(coefs[k]), size(coefs[k]))
+			ref.put(code(&acCodes, uint8(run<<4|size(vals[k]))))
+			ref.put(value(vals[k]), size(vals[k]))
 			run = 0
 		}
 		if run > 0 {
