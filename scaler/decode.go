@@ -216,11 +216,13 @@ var truncatedTexts = []string{
 // with libjpeg's accurate inverse DCT: it equals the gray that libjpeg,
 // and so Pillow, decode, and differs from Grayscale's conversion through
 // RGB only where that clamps a saturated colour. For any other image the
-// result is Grayscale(img) for the img that Decode returns. The result
-// shares no memory with anything else.
+// result is Grayscale(img) for the img that Decode returns; a PNG is
+// decoded straight to those gray rows, by a decoder of its own, without
+// the image in between. The result shares no memory with anything else.
 func DecodeGray(r io.Reader, opts *Options) (*image.Gray, error) {
 	br := bufio.NewReader(r)
-	if sig, _ := br.Peek(3); string(sig) != "\xff\xd8\xff" {
+	// The decoders of JPEG and PNG read from memory.
+	if sig, _ := br.Peek(8); string(sig[:min(3, len(sig))]) != "\xff\xd8\xff" && string(sig) != "\x89PNG\r\n\x1a\n" {
 		return decodeGray(br, opts)
 	}
 	data, err := io.ReadAll(br)

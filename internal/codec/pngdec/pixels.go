@@ -5,6 +5,8 @@ import (
 	"image"
 	"io"
 	"math"
+
+	"github.com/escala-img/escala/internal/codec/mem"
 )
 
 // maxInflate bounds how many bytes deflate can make of one compressed
@@ -72,8 +74,11 @@ func (d *decoder) decodePixels(pos int) (int, error) {
 		return 0, d.streamError(r, err, 0, 0)
 	}
 	defer zr.release()
-	img := image.NewGray(image.Rect(0, 0, d.width, d.height))
+	// Every pixel is written (the passes of Adam7 cover the image), so
+	// recycled memory serves; on an error it goes back.
+	img := &image.Gray{Pix: mem.Bytes.Get(d.width * d.height), Stride: d.width, Rect: image.Rect(0, 0, d.width, d.height)}
 	if err := d.readRows(img, r, zr); err != nil {
+		mem.Bytes.Put(img.Pix)
 		return 0, err
 	}
 	// The zlib stream must end here, with its checksum, and image/png
@@ -101,8 +106,9 @@ func (d *decoder) readRows(img *image.Gray, r *idatReader, zr *zreader) error {
 	if size > math.MaxInt {
 		return fmt.Errorf("%w: rows of %dx%d are more than this platform can address", ErrTooLarge, d.width, d.height)
 	}
-	buf := make([]byte, size)
-	prev, cur, gray := buf[:n:n], buf[n:2*n:2*n], buf[2*n:]
+	buf := mem.Bytes.Get(int(size))
+	defer mem.Bytes.Put(buf)
+	prev, cur, gray := buf[:n:n], buf[n:2*n:2*n], buf[2*n:size]
 	for pi, p := range d.passes() {
 		w, h := p.size(d.width, d.height)
 		if w == 0 || h == 0 {
