@@ -1,11 +1,11 @@
 // Package codec is the home of the image codecs behind packages scaler and
 // transport: the JPEG decoder and encoder and their shared tables, the PNG
-// decoder, and the detection of where an image file ends in a raw upload. Beside them is
-// what their hot loops share: the detection of vector instructions (simd)
-// and the pools of large buffers (mem). They are internal because their
-// APIs follow what those packages need, not what a user of the module
-// would want; the public API is scaler's Decode, DecodeGray and Encode,
-// and transport's Server.
+// decoder, and the detection of where an image file ends in a raw upload.
+// Beside them is what their hot loops share: the detection of vector
+// instructions (simd) and the pools of large buffers (mem). They are
+// internal because their APIs follow what those packages need, not what a
+// user of the module would want; the public API is scaler's Decode,
+// DecodeGray and Encode, and transport's Server.
 //
 // Only scaler, transport, the gateway (package escala, for mem) and the
 // codec packages themselves import them. Nothing here imports the
