@@ -8,10 +8,14 @@
 //
 // Each 8×8 block goes through an integer scaled DCT (Arai, Agui and
 // Nakajima) whose scale factors are folded into per-quality reciprocals, so
-// quantisation is a multiplication and a shift. The non-zero coefficients
-// are found through a 64-bit mask in zigzag order, and Huffman codes go
-// through a 64-bit bit buffer written eight bytes at a time, with 0xFF
-// stuffing only on the rare words that need it. Larger images are cut into
-// bands of whole block rows, each its own restart interval, coded in
-// parallel and written in order.
+// quantisation is a multiplication and a shift. The blocks of a block row
+// are transformed a few dozen at a time, then entropy-coded. On amd64 with
+// AVX2 the transform runs in assembly, on 8 blocks at once, one in each
+// lane; it computes exactly what the pure-Go version, used elsewhere and
+// for rows of one or two blocks, computes, so the output is the same bytes
+// with or without it. The non-zero coefficients are found through a 64-bit
+// mask in zigzag order, and Huffman codes go through a 64-bit bit buffer
+// written eight bytes at a time, with 0xFF stuffing only on the rare words
+// that need it. Larger images are cut into bands of whole block rows, each
+// its own restart interval, coded in parallel and written in order.
 package jpegenc

@@ -571,19 +571,29 @@ func FuzzEncodeGray(f *testing.F) {
 }
 
 // BenchmarkEncodeGray encodes photo-like images at quality 80 with
-// EncodeGray and, as the baseline, with image/jpeg.
+// EncodeGray, with its Go code alone ("go", the same as "jpegenc" on a
+// processor without AVX2) and, as the baseline, with image/jpeg.
 func BenchmarkEncodeGray(b *testing.B) {
 	for _, s := range []struct{ w, h int }{{1280, 800}, {1920, 1080}, {350, 418}, {64, 64}} {
 		img := testImage(b, "photo", s.w, s.h)
-		b.Run(fmt.Sprintf("%dx%d/jpegenc", s.w, s.h), func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetBytes(int64(s.w * s.h))
-			for b.Loop() {
-				if err := EncodeGray(io.Discard, img, 80); err != nil {
-					b.Fatal(err)
+		for _, impl := range []struct {
+			name string
+			use  func(testing.TB)
+		}{
+			{"jpegenc", func(testing.TB) {}},
+			{"go", withoutAVX2},
+		} {
+			b.Run(fmt.Sprintf("%dx%d/%s", s.w, s.h, impl.name), func(b *testing.B) {
+				impl.use(b)
+				b.ReportAllocs()
+				b.SetBytes(int64(s.w * s.h))
+				for b.Loop() {
+					if err := EncodeGray(io.Discard, img, 80); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-		})
+			})
+		}
 		b.Run(fmt.Sprintf("%dx%d/image-jpeg", s.w, s.h), func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(s.w * s.h))

@@ -160,19 +160,24 @@ func BenchmarkFDCTQuant(b *testing.B) {
 	g := testImage(b, "photo", 256, 64)
 	tab := quantTable(80)
 	qt := newQuantizer(&tab)
-	var (
-		zz    [32]coefs
-		masks [32]uint64
-		off   [8]int
-	)
-	b.ReportAllocs()
-	for b.Loop() {
-		for by := 0; by < 64; by += 8 {
-			for j := range off {
-				off[j] = (by + j) * g.Stride
+	for _, impl := range fdctImpls(b) {
+		b.Run(impl.name, func(b *testing.B) {
+			impl.use(b)
+			var (
+				zz    [32]coefs
+				masks [32]uint64
+				off   [8]int
+			)
+			b.ReportAllocs()
+			for b.Loop() {
+				for by := 0; by < 64; by += 8 {
+					for j := range off {
+						off[j] = (by + j) * g.Stride
+					}
+					fdctRow(zz[:], masks[:], g.Pix, &off, 0, qt)
+				}
 			}
-			fdctRowGo(zz[:], masks[:], g.Pix, &off, 0, qt)
-		}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/256, "ns/block")
+		})
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/256, "ns/block")
 }

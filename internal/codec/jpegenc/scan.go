@@ -42,7 +42,7 @@ func (e *encoder) encodeBand(dst []byte, r0, r1 int) []byte {
 		for mx0 := 0; mx0 < cols; mx0 += rowChunk {
 			n := min(rowChunk, cols-mx0)
 			nf := min(n, full-mx0) // blocks wholly inside the image
-			fdctRowGo(zz[:nf], masks[:nf], pix, &off, mx0*8, t)
+			fdctRow(zz[:nf], masks[:nf], pix, &off, mx0*8, t)
 			if nf < n {
 				// The last block: columns past the right edge repeat
 				// the last column.
@@ -56,7 +56,7 @@ func (e *encoder) encodeBand(dst []byte, r0, r1 int) []byte {
 						b[i] = last
 					}
 				}
-				fdctRowGo(zz[nf:n], masks[nf:n], edge[:], &edgeOff, 0, t)
+				fdctRow(zz[nf:n], masks[nf:n], edge[:], &edgeOff, 0, t)
 			}
 			for i := range n {
 				if len(bw.buf)-bw.pos < maxBlockBytes {

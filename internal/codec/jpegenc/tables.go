@@ -123,6 +123,19 @@ type quantizer struct {
 	// DC is quantised exactly: for 0 ≤ n < 2^14 (a DC sum of at most
 	// 64·128 plus dcHalf), n·dcMul>>dcShift is n/(8·q[0]) rounded down.
 	dcMul, dcHalf int
+
+	// vec holds the same numbers for the vector code.
+	vec vecQuantizer
+}
+
+// vecQuantizer is a [quantizer] laid out for fdctRowAVX2 (fdct_amd64.s).
+type vecQuantizer struct {
+	// recip2[n] is 2·recip of the coefficient of natural index n, which
+	// fits an int32 as recip < 2^24. recip2[64:] pad the load of eight
+	// from recip2[57].
+	recip2 [72]int32
+	// dcHalf and dcMul are quantizer.dcHalf and dcMul in every lane.
+	dcHalf, dcMul [8]uint32
 }
 
 // dcShift is the shift of quantizer.dcMul.
@@ -141,5 +154,12 @@ func newQuantizer(q *[64]uint8) *quantizer {
 	d := 8 * int(q[0])
 	t.dcMul = (1<<dcShift + d - 1) / d
 	t.dcHalf = d / 2
+
+	for k, n := range jpegtab.Zigzag {
+		t.vec.recip2[n] = int32(2 * t.recip[k])
+	}
+	for i := range 8 {
+		t.vec.dcHalf[i], t.vec.dcMul[i] = uint32(t.dcHalf), uint32(t.dcMul)
+	}
 	return t
 }
