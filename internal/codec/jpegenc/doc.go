@@ -14,8 +14,10 @@
 // lane; it computes exactly what the pure-Go version, used elsewhere and
 // for rows of one or two blocks, computes, so the output is the same bytes
 // with or without it. The non-zero coefficients are found through a 64-bit
-// mask in zigzag order, and Huffman codes go through a 64-bit bit buffer
-// written eight bytes at a time, with 0xFF stuffing only on the rare words
-// that need it. Larger images are cut into bands of whole block rows, each
-// its own restart interval, coded in parallel and written in order.
+// mask in zigzag order. Each AC coefficient takes three table lookups (its
+// magnitude category, its value bits and the code of its run and category,
+// shifted to make room for them), and Huffman codes go through a 64-bit bit
+// buffer written eight bytes at a time, with 0xFF stuffing only on the rare
+// words that need it. Larger images are cut into bands of whole block rows,
+// each its own restart interval, coded in parallel and written in order.
 package jpegenc

@@ -181,3 +181,45 @@ func BenchmarkFDCTQuant(b *testing.B) {
 		})
 	}
 }
+
+// TestACRange checks the bound that the tables of writeBlock rely on:
+// every AC coefficient is under 1024 in magnitude. Steps are at least 1
+// (quality 100), where a coefficient is the DCT value, off by at most
+// maxErr, rounded. The DCT value (u, c) is largest for the block that is
+// 255 where the basis function is positive and 0 elsewhere, and smallest
+// for the opposite block; the test computes both exactly and checks what
+// fdctQuant makes of them.
+func TestACRange(t *testing.T) {
+	tab := quantTable(100)
+	qt := newQuantizer(&tab)
+	var (
+		b  block
+		zz coefs
+	)
+	worst := 0.0
+	for k := 1; k < 64; k++ {
+		n := int(jpegtab.Zigzag[k])
+		u, c := n/8, n%8
+		for _, sign := range []float64{1, -1} {
+			var p [64]byte
+			for y := range 8 {
+				for x := range 8 {
+					f := math.Cos(float64((2*x+1)*c)*math.Pi/16) * math.Cos(float64((2*y+1)*u)*math.Pi/16)
+					if sign*f > 0 {
+						p[y*8+x] = 255
+					}
+				}
+			}
+			exact := refDCT(&p)[n]
+			worst = max(worst, math.Abs(exact))
+			b.fdctQuant(&zz, p[:], &edgeOff, 0, qt)
+			if got := zz.at(k); math.Abs(float64(got)-exact) > 1 || got <= -1024 || got >= 1024 {
+				t.Errorf("coefficient %d of the extreme block: %d, exact %.3f", k, got, exact)
+			}
+		}
+	}
+	if worst+1 >= 1024 {
+		t.Errorf("the DCT reaches %.3f: AC coefficients may need 11 bits", worst)
+	}
+	t.Logf("largest AC value %.3f", worst)
+}

@@ -91,83 +91,95 @@ var nbits = func() (t [2048]uint8) {
 	return
 }()
 
+// acSize[v&2047] and acBits[v&2047] are the magnitude category of an AC
+// coefficient v, |v| < 1024, and the value bits that follow its code:
+// the low acSize bits of v, or of v-1 if v is negative (T.81 F.1.2.1). The
+// coefficients of fdctQuant are under 1024 in magnitude (TestACRange), so
+// the 11 low bits tell them apart.
+var acSize, acBits = func() (size [2048]uint8, vbits [2048]uint16) {
+	for v := -1023; v <= 1023; v++ {
+		n := bits.Len(uint(max(v, -v)))
+		b := v
+		if v < 0 {
+			b--
+		}
+		size[v&2047], vbits[v&2047] = uint8(n), uint16(b&(1<<n-1))
+	}
+	return
+}()
+
 // writeBlock appends the Huffman codes of one block, whose DC differs from
 // the previous one by diff and whose non-zero coefficients mask marks. The
 // buffer must have room for maxBlockBytes.
 func (w *bitWriter) writeBlock(zz *coefs, mask uint64, diff int) {
-	// The state lives in locals so that it stays in registers. Each code
-	// goes out as one bit string: the Huffman code (its length and the
-	// magnitude category's added in the table) followed by the low size
-	// bits of the value, less one if it is negative (T.81 F.1.2.1).
-	// (code-s)<<size + v+s computes that without a mask: for v < 0 (s = -1)
-	// the borrow of v-1 is absorbed by the extra 1<<size.
-	buf, pos, pending, free := w.buf, w.pos, w.pending, w.free
-	dcTab, acTab := &dcCodes, &acCodes
+	// The bit buffer lives in locals so that it stays in registers; the
+	// byte slice and position, needed once per 64 bits, stay in w, which
+	// leaves registers enough for the loop. Each code goes out as one bit
+	// string: the Huffman code followed by the value bits (T.81 F.1.2.1).
+	pending, free := w.pending, w.free
 
+	// The DC difference may need 11 bits, so it is coded arithmetically:
+	// (code-s)<<size + diff+s is the code followed by the low size bits of
+	// diff, less one if it is negative (s = -1), the borrow of diff-1
+	// being absorbed by the extra 1<<size.
 	s := diff >> 63
 	size := uint(nbits[((diff^s)-s)&2047])
-	hc := dcTab[uint8(size)]
+	hc := dcCodes[uint8(size)]
 	n := uint(hc & 0xff)
 	code := (uint64(hc>>8)-uint64(s))<<(size&31) + uint64(diff+s)
 	if n < free {
 		pending = pending<<(n&63) | code
 		free -= n
 	} else {
-		// The 64 bits are full: write them, 0xFF bytes stuffed.
-		rem := n - free
-		pos = flush(buf, pos, pending<<(free&63)|code>>(rem&63))
-		pending, free = code, 64-rem
+		pending, free = w.fill(pending, free, code, n)
 	}
 
+	// The AC coefficients take three table lookups: the category and the
+	// value bits of the coefficient, and the code of (run, category)
+	// already shifted to make room for the value bits.
 	last := 0
 	for m := mask &^ 1; m != 0; m &= m - 1 {
 		k := bits.TrailingZeros64(m)
 		run := k - last - 1
 		last = k
 		for ; run >= 16; run -= 16 {
-			pos, pending, free = put(buf, pos, pending, free, acTab[0xf0])
+			pending, free = w.put(pending, free, acCodes[0xf0]) // ZRL
 		}
-		v := zz.at(k)
-		s := v >> 63
-		size := uint(nbits[((v^s)-s)&2047])
-		hc := acTab[uint8(run<<4)|uint8(size)]
+		v := zz.at(k) & 2047
+		hc := acShifted[uint8(run<<4)|acSize[v]]
 		n := uint(hc & 0xff)
-		code := (uint64(hc>>8)-uint64(s))<<(size&31) + uint64(v+s)
+		code := hc>>8 | uint64(acBits[v])
 		if n < free {
 			pending = pending<<(n&63) | code
 			free -= n
 		} else {
-			// The 64 bits are full: write them, 0xFF bytes stuffed.
-			rem := n - free
-			pos = flush(buf, pos, pending<<(free&63)|code>>(rem&63))
-			pending, free = code, 64-rem
+			pending, free = w.fill(pending, free, code, n)
 		}
 	}
 	if last != 63 {
-		hc := acTab[0x00] // EOB
-		n, code := uint(hc&0xff), uint64(hc>>8)
-		if n < free {
-			pending = pending<<(n&63) | code
-			free -= n
-		} else {
-			// The 64 bits are full: write them, 0xFF bytes stuffed.
-			rem := n - free
-			pos = flush(buf, pos, pending<<(free&63)|code>>(rem&63))
-			pending, free = code, 64-rem
-		}
+		pending, free = w.put(pending, free, acCodes[0x00]) // EOB
 	}
-	w.pos, w.pending, w.free = pos, pending, free
+	w.pending, w.free = pending, free
+}
+
+// fill writes the 64 bits that pending, with free bits left, and the first
+// free of the n bits of code make, 0xFF bytes stuffed, and returns what is
+// left of code as the new pending bits and free count. n must be at least
+// free.
+func (w *bitWriter) fill(pending uint64, free uint, code uint64, n uint) (uint64, uint) {
+	rem := n - free
+	w.pos = flush(w.buf, w.pos, pending<<(free&63)|code>>(rem&63))
+	return code, 64 - rem
 }
 
 // put appends a code without value bits, as a table entry hc holds it, to
 // the bit buffer (pending, free) and returns the buffer's new state.
-func put(buf []byte, pos int, pending uint64, free uint, hc uint32) (int, uint64, uint) {
+func (w *bitWriter) put(pending uint64, free uint, hc uint32) (uint64, uint) {
 	n, code := uint(hc&0xff), uint64(hc>>8)
 	if n < free {
-		return pos, pending<<n | code, free - n
+		return pending<<n | code, free - n
 	}
-	rem := n - free
-	return flush(buf, pos, pending<<(free&63)|code>>(rem&63)), code, 64 - rem
+	return w.fill(pending, free, code, n)
 }
 
 // flush writes word to buf[pos:] big-endian, with a 0x00 stuffed after

@@ -87,6 +87,17 @@ var (
 	acCodes = lumaAC.codes()
 )
 
+// acShifted[sym] is acCodes[sym] with the code shifted left by the number
+// of value bits, the symbol's low four bits, so that the value bits can
+// be ORed in: the code in bits 8 and up, its length plus the number of
+// value bits in the low 8 bits.
+var acShifted = func() (t [256]uint64) {
+	for sym, hc := range acCodes {
+		t[sym] = uint64(hc>>8)<<(sym&15)<<8 | uint64(hc&0xff)
+	}
+	return
+}()
+
 // quantTable returns the luminance table of T.81 K.1 scaled for quality as
 // the IJG library (and image/jpeg) does, in natural order. quality must be
 // in 1..100.
