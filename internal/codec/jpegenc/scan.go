@@ -153,11 +153,28 @@ func (w *bitWriter) writeBlock(zz *coefs, mask uint64, diff int) {
 			pending = pending<<(n&63) | code
 			free -= n
 		} else {
-			pending, free = w.fill(pending, free, code, n)
+			// fill, written out: it is not inlined, and this is the
+			// path of most of the 64-bit words.
+			rem := n - free
+			word := pending<<(free&63) | code>>(rem&63)
+			pending, free = code, 64-rem
+			if hasFF(word) {
+				w.pos = stuff(w.buf, w.pos, word, 64)
+			} else {
+				binary.BigEndian.PutUint64(w.buf[w.pos:], word)
+				w.pos += 8
+			}
 		}
 	}
 	if last != 63 {
-		pending, free = w.put(pending, free, acCodes[0x00]) // EOB
+		hc := acCodes[0x00] // EOB
+		n, code := uint(hc&0xff), uint64(hc>>8)
+		if n < free {
+			pending = pending<<(n&63) | code
+			free -= n
+		} else {
+			pending, free = w.fill(pending, free, code, n)
+		}
 	}
 	w.pending, w.free = pending, free
 }
