@@ -5,6 +5,7 @@ import (
 	"runtime"
 
 	"github.com/escala-img/escala/internal/codec/jpegtab"
+	"github.com/escala-img/escala/internal/codec/mem"
 )
 
 // A component is one colour component of the frame (T.81 B.2.2).
@@ -583,7 +584,11 @@ func (d *decoder) allocate(sc *scanHeader) error {
 		n := p.bw * p.bh
 		switch {
 		case d.progressive:
-			p.coefs, p.nz = make([]uint64, n*16), make([]uint64, n)
+			// From the pool, as they are given back when the decoding
+			// ends (see release); they must start at zero.
+			p.coefs, p.nz = mem.Words.Get(n*16), mem.Words.Get(n)
+			clear(p.coefs)
+			clear(p.nz)
 		case d.model != modelLuma:
 			p.stride = p.bw * 8 / s
 			p.pix = make([]byte, n*64/(s*s))
@@ -594,9 +599,32 @@ func (d *decoder) allocate(sc *scanHeader) error {
 		if int64(d.width)*int64(d.height) < smallImage {
 			d.procs = 1
 		}
-		d.img = image.NewGray(image.Rect(0, 0, (d.width+s-1)/s, (d.height+s-1)/s))
+		d.img = newImage((d.width+s-1)/s, (d.height+s-1)/s)
 	}
 	return nil
+}
+
+// newImage returns the w×h image to decode into. Every pixel is written
+// by the inverse DCT of some block, so the pool's memory serves, whatever
+// it holds. Tests replace it to check that.
+var newImage = func(w, h int) *image.Gray {
+	return &image.Gray{Pix: mem.Bytes.Get(w * h), Stride: w, Rect: image.Rect(0, 0, w, h)}
+}
+
+// release gives the decoder's coefficients back to the pool, and the
+// image too unless keepImage: after a successful decode the image is the
+// caller's.
+func (d *decoder) release(keepImage bool) {
+	for i := range d.planes {
+		p := &d.planes[i]
+		mem.Words.Put(p.coefs)
+		mem.Words.Put(p.nz)
+		p.coefs, p.nz = nil, nil
+	}
+	if d.img != nil && !keepImage {
+		mem.Bytes.Put(d.img.Pix)
+		d.img = nil
+	}
 }
 
 // smallImage is the number of pixels under which an image is decoded on

@@ -85,7 +85,9 @@ func DecodeGray(data []byte, opts *Options) (*image.Gray, error) {
 		return nil, fmt.Errorf("jpegdec: negative MaxPixels %d", o.MaxPixels)
 	}
 	d := &decoder{data: data, scale: o.Scale, maxPixels: o.MaxPixels}
-	if err := d.decode(false); err != nil {
+	err := d.decode(false)
+	d.release(err == nil)
+	if err != nil {
 		return nil, err
 	}
 	return d.img, nil

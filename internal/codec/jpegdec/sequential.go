@@ -1,9 +1,12 @@
 package jpegdec
 
 import (
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/escala-img/escala/internal/codec/mem"
 )
 
 // A slot is one block of an MCU, in the order the blocks are coded.
@@ -179,6 +182,9 @@ type seqScan struct {
 	rows    int  // MCU rows of image blocks in a buffer
 	convert bool // the scan has every plane of a colour file: convert the rows it decodes
 	src     []sampleRows
+
+	mu   sync.Mutex
+	bufs []*coefBuf // every buffer made, to give back to the pool at the end
 }
 
 // newSeqScan plans the decoding of a sequential scan.
@@ -209,18 +215,35 @@ func (q *seqScan) bufBytes(rows int) int {
 	return n
 }
 
-// newBuf allocates a buffer for runs of up to rows MCU rows.
+// newBuf returns a buffer for runs of up to rows MCU rows, its
+// coefficients zero. Its memory comes from the pool, and goes back with
+// release once the scan is done.
 func (q *seqScan) newBuf(rows int) *coefBuf {
 	b := &coefBuf{}
 	for _, sp := range q.planes {
 		p := &q.d.planes[sp.p]
 		n := min(rows*sp.vb, p.bh) * p.bw
-		b.coef[sp.p&3], b.last[sp.p&3] = make([]int16, n*64), make([]uint8, n)
+		b.coef[sp.p&3], b.last[sp.p&3] = mem.Int16s.Get(n*64), make([]uint8, n)
+		clear(b.coef[sp.p&3])
 	}
 	if q.convert {
 		b.rows = make([]byte, len(q.d.planes)*q.d.img.Rect.Dx())
 	}
+	q.mu.Lock()
+	q.bufs = append(q.bufs, b)
+	q.mu.Unlock()
 	return b
+}
+
+// release gives the memory of the scan's buffers back to the pool. No
+// goroutine of the scan may be running.
+func (q *seqScan) release() {
+	for _, b := range q.bufs {
+		for _, c := range b.coef {
+			mem.Int16s.Put(c)
+		}
+	}
+	q.bufs = nil
 }
 
 // transform runs the inverse DCT of the MCU rows r0 to r1-1 held in buf,
@@ -249,6 +272,7 @@ func (q *seqScan) transform(buf *coefBuf, r0, r1 int) {
 func (d *decoder) sequentialScan(sc *scanHeader) error {
 	_, mcusY, _ := d.geometry(sc)
 	q := d.newSeqScan(sc)
+	defer q.release() // after the goroutines of the scan, which end before it returns
 	batch := q.batch
 	if q.convert {
 		d.converted = true
