@@ -139,12 +139,12 @@ type quantizer struct {
 	vec vecQuantizer
 }
 
-// vecQuantizer is a [quantizer] laid out for fdctRowAVX2 (fdct_amd64.s).
+// vecQuantizer is a [quantizer] laid out for fdctGroupsAVX2
+// (fdct_amd64.s).
 type vecQuantizer struct {
 	// recip2[n] is 2·recip of the coefficient of natural index n, which
-	// fits an int32 as recip < 2^24. recip2[64:] pad the load of eight
-	// from recip2[57].
-	recip2 [72]int32
+	// fits an int32 as recip < 2^24.
+	recip2 [64]int32
 	// dcHalf and dcMul are quantizer.dcHalf and dcMul in every lane.
 	dcHalf, dcMul [8]uint32
 }
