@@ -28,30 +28,26 @@ func withoutAVX2(tb testing.TB) {
 	tb.Cleanup(func() { simd.AVX2 = old })
 }
 
-// fdctImpls are the implementations of fdctRow: "avx2", skipped where the
-// processor lacks it, and "go".
-func fdctImpls(tb testing.TB) []struct {
+// fdctImpls are the implementations of fdctRow, and what selects each for
+// a test or benchmark: "avx2", skipped where the processor lacks it, and
+// "go".
+var fdctImpls = []struct {
 	name string
 	use  func(testing.TB)
-} {
-	return []struct {
-		name string
-		use  func(testing.TB)
-	}{
-		{"avx2", needAVX2},
-		{"go", withoutAVX2},
-	}
+}{
+	{"avx2", needAVX2},
+	{"go", withoutAVX2},
 }
 
 // simdQualities are the qualities the vector code is checked at: the ends,
 // where steps are largest and smallest, and the usual ones.
 var simdQualities = []int{1, 2, 10, 50, 75, 80, 90, 95, 100}
 
-// simdBlocks returns n blocks of each kind the vector code is checked on:
-// uniform noise, flat blocks of every level, checkerboards and stripes of
-// 0 and 255 (testBlocks), gradients in every direction, and noise of small
-// amplitude around a level, whose coefficients sit near the quantisation
-// thresholds.
+// simdBlocks returns the blocks the vector code is checked on: n of
+// uniform noise, checkerboards and stripes of 0 and 255 (testBlocks),
+// flat blocks of every level, and n each of gradients in every direction,
+// of noise of small amplitude around a level, whose coefficients sit near
+// the quantisation thresholds, and of random 0s and 255s.
 func simdBlocks(rng *rand.Rand, n int) [][64]byte {
 	out := testBlocks(n)
 	for v := range 256 {
