@@ -136,15 +136,15 @@ func (c *Client) roundTrip(ctx context.Context, nc net.Conn, meta, body []byte) 
 	case typeResult:
 		resp, err := parseResult(f)
 		if err != nil || resp.Image == nil && resp.Body == nil {
-			mem.Bytes.Put(f.buf)
+			mem.Bytes.Put(f.body)
 		}
 		return resp, true, err
 	case typeError:
 		err := parseError(f)
-		mem.Bytes.Put(f.buf)
+		mem.Bytes.Put(f.body)
 		return nil, true, err
 	}
-	mem.Bytes.Put(f.buf)
+	mem.Bytes.Put(f.body)
 	return nil, true, fmt.Errorf("transport: %s replied with a frame of type %d", c.Addr, f.typ)
 }
 

@@ -49,8 +49,7 @@ const (
 type frame struct {
 	typ  frameType
 	meta []byte
-	body []byte
-	buf  []byte // holds meta and body: from mem.Bytes, the reader's to give back
+	body []byte // from mem.Bytes, the reader's to give back
 }
 
 // frameLimit returns the effective frame size limit for a configured
@@ -101,11 +100,29 @@ func readFrame(r io.Reader, pre []byte, max int, admit func(n int) error) (*fram
 	if uint64(m)+uint64(b) > uint64(max) {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrFrameTooLarge, uint64(m)+uint64(b), max)
 	}
-	buf, err := readGrowing(r, int(m)+int(b), admit)
-	if err != nil {
+	// The metadata, 4 KiB at most, has a buffer of its own, so that the
+	// body's starts the buffer it came from the pool in, whole, and goes
+	// back to its size class.
+	meta := make([]byte, m)
+	if admit != nil && m > 0 {
+		if err := admit(int(m)); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := io.ReadFull(r, meta); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
 		return nil, err
 	}
-	return &frame{typ: typ, meta: buf[:m:m], body: buf[m:], buf: buf}, nil
+	var body []byte
+	if b > 0 {
+		var err error
+		if body, err = readGrowing(r, int(b), admit); err != nil {
+			return nil, err
+		}
+	}
+	return &frame{typ: typ, meta: meta, body: body}, nil
 }
 
 // firstChunk is the buffer readGrowing starts with.

@@ -609,7 +609,7 @@ func (c *conn) serveNative(pre []byte, end time.Time) {
 			}
 			return
 		}
-		c.bufs = append(c.bufs, f.buf)
+		c.bufs = append(c.bufs, f.body)
 		var resp *Response
 		var req *Request
 		if f.typ != typeRequest {

@@ -700,8 +700,9 @@ func TestSlowRequestsHoldLittle(t *testing.T) {
 		c := dialRaw(t, addr)
 		var hdr []byte
 		switch i % 2 {
-		case 0: // a native frame of 600 KiB
+		case 0: // a native frame of 600 KiB, its metadata sent whole
 			hdr = binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32([]byte(magic+"\x01\x01\x00\x00"), 32), announced-32)
+			hdr = append(hdr, make([]byte, 32)...)
 		case 1: // a framed request of 600 KiB
 			hdr = binary.BigEndian.AppendUint32(nil, announced)
 		}
