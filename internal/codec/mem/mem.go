@@ -21,19 +21,22 @@
 // # What is kept
 //
 // Slices of fewer than 16 KiB are not pooled: the Go allocator serves
-// them well. Larger ones come in size classes four to a power of two, so
-// a buffer is at most a quarter larger than asked. Idle buffers are kept
-// up to an eighth of the Go memory limit (debug.SetMemoryLimit), or 128
-// MiB when there is none; past that, Put drops them. Buffers of a class
-// that went unused for a whole trimming period (30 seconds) are dropped
-// too, so that memory held for a burst of large images returns to the
-// garbage collector once the burst is over.
+// them well. Larger ones come in size classes four to a power of two; Get
+// takes a slice of its size's class or of one of the next three, so that
+// images of many sizes share slices, at most about twice as large as
+// asked. Idle buffers are kept as long as the live heap stays under three
+// quarters of the Go memory limit (debug.SetMemoryLimit), and up to half
+// of it, or up to 128 MiB when there is no limit; past that, Put drops
+// them. Buffers of a class that went unused for a whole trimming period
+// (30 seconds) are dropped too, so that memory held for a burst of large
+// images returns to the garbage collector once the burst is over.
 package mem
 
 import (
 	"math"
 	"math/bits"
 	"runtime/debug"
+	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,6 +53,7 @@ var (
 const (
 	minBytes     = 16 << 10 // smallest pooled slice, in bytes
 	classes      = 4 * 28   // four per power of two, up to 2^42 bytes
+	reach        = 4        // classes Get looks in: its own and the next three
 	trimInterval = 30 * time.Second
 	defaultIdle  = 128 << 20
 )
@@ -107,16 +111,21 @@ func (p *Pool[T]) Get(n int) []T {
 		return make([]T, n)
 	}
 	p.mu.Lock()
-	p.out[c]++
-	if k := len(p.free[c]); k > 0 {
-		s := p.free[c][k-1]
-		p.free[c][k-1] = nil
-		p.free[c] = p.free[c][:k-1]
-		p.low[c] = min(p.low[c], k-1)
-		p.mu.Unlock()
-		idle.Add(-int64(cap(s) * size))
-		return s[:n]
+	// A slice of the class, or else of one of the next few, at most
+	// about twice as large: images of many sizes then share slices.
+	for h := c; h < min(c+reach, classes); h++ {
+		if k := len(p.free[h]); k > 0 {
+			s := p.free[h][k-1]
+			p.free[h][k-1] = nil
+			p.free[h] = p.free[h][:k-1]
+			p.low[h] = min(p.low[h], k-1)
+			p.out[h]++
+			p.mu.Unlock()
+			idle.Add(-int64(cap(s) * size))
+			return s[:n]
+		}
 	}
+	p.out[c]++
 	p.low[c] = 0
 	p.mu.Unlock()
 	return make([]T, n, classLen(c, least))
@@ -174,29 +183,39 @@ func (p *Pool[T]) trim(size int) {
 	}
 }
 
-// limit caches idleLimit's value, which reading the memory limit would
-// otherwise cost a lock of the heap for on every Put.
+// limit caches idleLimit's value, which reading the memory limit and the
+// live heap would otherwise cost on every Put.
 var limit struct {
 	bytes atomic.Int64
 	read  atomic.Int64 // when, in Unix nanoseconds
 }
 
-// idleLimit returns how many bytes the pools may keep idle: an eighth of
-// the Go memory limit, or defaultIdle without one. It reads the limit
-// again every second at most, so that a program that sets it after its
-// first Put is followed.
+// idleLimit returns how many bytes the pools may keep idle. Without a Go
+// memory limit it is defaultIdle. With one, it is what leaves the rest of
+// the live heap room under three quarters of the limit, so that the heap
+// stays clear of the limit, where the garbage collector would run without
+// pause and return memory to the system that the next request faults in
+// again; but at least a sixteenth of the limit and at most a half. It is
+// worked out again every 100 ms at most.
 func idleLimit() int64 {
 	now := time.Now().UnixNano()
-	if now-limit.read.Load() < int64(time.Second) {
+	if now-limit.read.Load() < int64(100*time.Millisecond) {
 		return limit.bytes.Load()
 	}
 	l := debug.SetMemoryLimit(-1)
-	if l == math.MaxInt64 {
-		l = 8 * defaultIdle
+	n := int64(defaultIdle)
+	if l != math.MaxInt64 {
+		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		metrics.Read(sample)
+		var others int64 // the live heap apart from the idle slices
+		if sample[0].Value.Kind() == metrics.KindUint64 {
+			others = int64(sample[0].Value.Uint64()) - idle.Load()
+		}
+		n = min(max(l*3/4-others, l/16), l/2)
 	}
-	limit.bytes.Store(l / 8)
+	limit.bytes.Store(n)
 	limit.read.Store(now)
-	return l / 8
+	return n
 }
 
 // A Buffer is an io.Writer that collects what is written in a slice from
