@@ -90,7 +90,7 @@ func main() {
 	mode := flag.String("mode", "load", "load: cost per request under load; latency: one client alone")
 	clients := flag.Int("clients", 8, "concurrent clients")
 	duration := flag.Duration("duration", 20*time.Second, "how long to measure, after the warm-up (latency mode: the load between the two measurements)")
-	warmup := flag.Duration("warmup", 5*time.Second, "load before measuring starts")
+	warmup := flag.Duration("warmup", 5*time.Second, "load before measuring starts, at least a full turn of the photos by every client")
 	rounds := flag.Int("rounds", 1, "how many times each target runs, in turn")
 	corpus := flag.String("corpus", "../shared/corpus", "folder of the photos of -images presets")
 	images := flag.String("images", "small", `photos each client sends in turn: "small", "mix", or comma-separated files`)
@@ -516,23 +516,30 @@ func selfCPU() float64 {
 
 // run has clients send photos in turn, each waiting for its link and
 // downloading the result before it sends the next, and measures the
-// requests that complete within the measuring window.
+// requests that begin and end within the measuring window. The window
+// opens once warmup has passed and every client has sent every photo once,
+// so that the servers have seen the whole load (their buffers for the
+// largest photo among it), and lasts duration.
 func run(sys *system, photos [][]byte, clients int, warmup, duration time.Duration) *result {
-	measureFrom := time.Now().Add(warmup)
-	end := measureFrom.Add(duration)
-	ctx, cancel := context.WithDeadline(context.Background(), end)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var mu sync.Mutex
 	r := &result{names: sys.names}
 	var start []usage
 	var selfStart float64
-	started := make(chan struct{})
+	var measureFrom, end time.Time // zero until the window opens
+	cycled := make(chan struct{}, clients)
 	go func() {
 		time.Sleep(warmup)
+		for range clients {
+			<-cycled
+		}
 		mu.Lock()
 		start, selfStart = usages(sys.procs), selfCPU()
+		measureFrom = time.Now()
+		end = measureFrom.Add(duration)
 		mu.Unlock()
-		close(started)
+		time.AfterFunc(duration, cancel)
 	}()
 	httpClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
 	defer httpClient.CloseIdleConnections()
@@ -540,33 +547,32 @@ func run(sys *system, photos [][]byte, clients int, warmup, duration time.Durati
 	for c := range clients {
 		wg.Go(func() {
 			for i := c; ctx.Err() == nil; i++ {
+				if i == c+len(photos) {
+					cycled <- struct{}{}
+				}
 				begin := time.Now()
 				err := exchange(ctx, httpClient, sys.addr, photos[i%len(photos)])
-				if !time.Now().Before(end) {
-					return // cut off by the end of the run
-				}
-				if begin.Before(measureFrom) {
-					continue
-				}
 				mu.Lock()
-				var linkErr *downloadError
-				if err == nil || errors.As(err, &linkErr) {
-					r.answered++
-				}
-				if err != nil {
-					r.errors++
-					if r.firstErr == nil {
-						r.firstErr = err
+				counted := !measureFrom.IsZero() && !begin.Before(measureFrom) && time.Now().Before(end)
+				if counted {
+					var linkErr *downloadError
+					if err == nil || errors.As(err, &linkErr) {
+						r.answered++
 					}
-				} else {
-					r.latencies = append(r.latencies, time.Since(begin))
+					if err != nil {
+						r.errors++
+						if r.firstErr == nil {
+							r.firstErr = err
+						}
+					} else {
+						r.latencies = append(r.latencies, time.Since(begin))
+					}
 				}
 				mu.Unlock()
 			}
 		})
 	}
 	wg.Wait()
-	<-started
 	mu.Lock()
 	defer mu.Unlock()
 	r.self = selfCPU() - selfStart
