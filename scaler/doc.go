@@ -30,8 +30,9 @@
 // libvips, so that every source pixel contributes and fine detail averages
 // out instead of turning into moiré. Filters are values: Box, Linear,
 // CatmullRom (the default, Pillow's BICUBIC) and Lanczos3. Large images
-// are split by rows
-// across GOMAXPROCS goroutines.
+// are split by rows across GOMAXPROCS goroutines when no other image work
+// runs in the process; when some does, the cores are busy already, and a
+// call keeps to its own goroutine, which costs less CPU time.
 //
 // # Orientation
 //

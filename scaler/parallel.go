@@ -1,9 +1,9 @@
 package scaler
 
 import (
-	"runtime"
-
 	"golang.org/x/sync/errgroup"
+
+	"github.com/escala-img/escala/internal/codec/par"
 )
 
 // minParallelWork is the number of pixel operations below which handing
@@ -12,10 +12,12 @@ const minParallelWork = 1 << 20
 
 // parallelRows calls fn on disjoint ranges [y0, y1) that together cover
 // [0, rows), on up to GOMAXPROCS goroutines when rows×cost (the work of a
-// row, in pixel operations) is large enough to be worth it. It returns when
+// row, in pixel operations) is large enough to be worth it and no other
+// pixel work runs in the process (see internal/codec/par). It returns when
 // every call has.
 func parallelRows(rows, cost int, fn func(y0, y1 int)) {
-	procs := runtime.GOMAXPROCS(0)
+	procs := par.Enter()
+	defer par.Leave()
 	if procs < 2 || rows < 2 || rows*cost < minParallelWork {
 		fn(0, rows)
 		return

@@ -100,7 +100,8 @@ func ParseFilter(name string) (*Filter, error) {
 // other image gives an *image.RGBA with premultiplied alpha, as resampling
 // must be done on premultiplied values. The result has its origin at
 // (0, 0) and shares no memory with src. Work is spread over GOMAXPROCS
-// goroutines when the image is large.
+// goroutines when the image is large and no other image work runs in the
+// process.
 //
 // Resize returns an error wrapping ErrInvalidOptions for negative sizes,
 // both sizes 0, or an empty src, and one wrapping ErrTooLarge when the

@@ -2,7 +2,6 @@ package jpegdec
 
 import (
 	"image"
-	"runtime"
 
 	"github.com/escala-img/escala/internal/codec/jpegtab"
 	"github.com/escala-img/escala/internal/codec/mem"
@@ -50,7 +49,8 @@ type decoder struct {
 	scans        []*progScan // progressive: the scans that are decoded, at EOI
 	decoded      int         // scans decoded so far
 	converted    bool        // sequential, colour: the samples are converted to gray
-	procs        int         // goroutines to use
+	procs        int         // goroutines to use: maxProcs, or 1 for a small image
+	maxProcs     int         // what par.Enter allowed
 }
 
 // A plane is a component that is decoded, with its samples or
@@ -595,7 +595,7 @@ func (d *decoder) allocate(sc *scanHeader) error {
 		}
 	}
 	if d.img == nil {
-		d.procs = runtime.GOMAXPROCS(0)
+		d.procs = max(1, d.maxProcs)
 		if int64(d.width)*int64(d.height) < smallImage {
 			d.procs = 1
 		}

@@ -75,8 +75,9 @@
 // # Concurrency and memory
 //
 // DecodeGray may use up to GOMAXPROCS goroutines for an image of 512×512
-// pixels or more, and all of them have ended when it returns; a smaller one
-// is decoded on the calling goroutine alone. In a sequential file the
+// pixels or more, and all of them have ended when it returns; a smaller one,
+// or any while another call of the codecs runs (internal/codec/par), is
+// decoded on the calling goroutine alone. In a sequential file the
 // calling goroutine entropy-decodes rows of MCUs while the others run the
 // inverse DCT of the finished ones; when restart markers start rows of
 // MCUs, runs of rows are decoded in parallel instead. The scans of a

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"image"
 	"io"
+
+	"github.com/escala-img/escala/internal/codec/par"
 )
 
 // ErrUnsupported means the file uses something this decoder leaves to
@@ -67,7 +69,8 @@ type Config struct {
 // opts.MaxPixels ErrTooLarge; both before any pixel memory is allocated.
 //
 // DecodeGray may use up to GOMAXPROCS goroutines for images of 512×512
-// pixels or more, and returns only after all of them have ended. It is safe
+// pixels or more when no other call of the codecs runs (see
+// internal/codec/par), and returns only after all of them have ended. It is safe
 // to call concurrently.
 func DecodeGray(data []byte, opts *Options) (*image.Gray, error) {
 	var o Options
@@ -84,7 +87,8 @@ func DecodeGray(data []byte, opts *Options) (*image.Gray, error) {
 	if o.MaxPixels < 0 {
 		return nil, fmt.Errorf("jpegdec: negative MaxPixels %d", o.MaxPixels)
 	}
-	d := &decoder{data: data, scale: o.Scale, maxPixels: o.MaxPixels}
+	d := &decoder{data: data, scale: o.Scale, maxPixels: o.MaxPixels, maxProcs: par.Enter()}
+	defer par.Leave()
 	err := d.decode(false)
 	d.release(err == nil)
 	if err != nil {

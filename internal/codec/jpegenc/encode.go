@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"image"
 	"io"
-	"runtime"
 	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/escala-img/escala/internal/codec/jpegtab"
+	"github.com/escala-img/escala/internal/codec/par"
 )
 
 // maxSide is the largest width or height a baseline JPEG can hold.
@@ -55,8 +55,9 @@ var bandPool = sync.Pool{New: func() any { return new(bandBuf) }}
 // the Annex K luminance Huffman tables. It returns an error for a quality
 // outside 1..100, an empty image, or a size over 65535 in either dimension,
 // and otherwise w's first error. g may be a sub-image (any Bounds().Min, any
-// Stride). It may use up to GOMAXPROCS goroutines and returns only after all
-// have ended.
+// Stride). It may use up to GOMAXPROCS goroutines when no other call of the
+// codecs runs (see internal/codec/par), and returns only after all have
+// ended.
 //
 // It also returns an error, and writes nothing, for a nil g or one whose
 // Pix and Stride do not cover Rect. Errors are prefixed "jpegenc: "; w's
@@ -113,7 +114,9 @@ func EncodeGray(w io.Writer, g *image.Gray, quality int) error {
 		// Deferred, so that no worker outlives the call even if this
 		// goroutine's share of the work panics.
 		defer grp.Wait()
-		for range min(runtime.GOMAXPROCS(0), e.bands) - 1 {
+		procs := par.Enter()
+		defer par.Leave()
+		for range min(procs, e.bands) - 1 {
 			grp.Go(work)
 		}
 		work() // the calling goroutine is a worker too
