@@ -40,11 +40,20 @@ type Dir struct {
 	settled sync.Cond
 	pending []*rename
 	syncing bool
+
+	// durable holds, for keys this Dir has stored and synced lately, the
+	// file then under the key: storing the same bytes again finds it and
+	// needs no sync. Emptied when it reaches maxDurable keys.
+	durable map[string]fs.FileInfo
 }
+
+// maxDurable bounds Dir.durable.
+const maxDurable = 4096
 
 // A rename is a Put waiting for its temporary file to take its key.
 type rename struct {
 	tmp, key string
+	file     fs.FileInfo // the file that takes the key, if known
 	done     bool
 	err      error
 }
@@ -133,7 +142,8 @@ func (d *Dir) removeStaleTemps(cutoff time.Time) {
 // its bytes, as a result named by its content does when it is stored
 // again, nothing is written: Put only waits for a sync of the folder, as
 // the Put that stored the file did, so that the object is as durable as
-// one just written.
+// one just written; if this Dir stored and synced that very file itself,
+// lately, Put returns at once.
 //
 // On any failure the temporary file is removed and the previous object, if
 // any, is unchanged. The error reads "store: put "key": ..." and wraps the
@@ -157,8 +167,13 @@ func (d *Dir) put(ctx context.Context, key string, r io.Reader) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if br, ok := r.(*bytes.Reader); ok && d.holds(key, br) {
-		return d.commit("", key)
+	if br, ok := r.(*bytes.Reader); ok {
+		if info := d.holds(key, br); info != nil {
+			if d.isDurable(key, info) {
+				return nil
+			}
+			return d.commit("", key, info)
+		}
 	}
 	tmp := tempPrefix + rand.Text()
 	f, err := d.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, d.perm)
@@ -177,6 +192,7 @@ func (d *Dir) put(ctx context.Context, key string, r io.Reader) (err error) {
 	if err := f.Sync(); err != nil {
 		return err
 	}
+	file, _ := f.Stat() // which file the key will name, if Stat can tell
 	if err := f.Close(); err != nil {
 		return err
 	}
@@ -184,19 +200,19 @@ func (d *Dir) put(ctx context.Context, key string, r io.Reader) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return d.commit(tmp, key)
+	return d.commit(tmp, key, file)
 }
 
-// holds reports whether the file named key holds exactly the unread bytes
-// of r. It leaves r as it was.
-func (d *Dir) holds(key string, r *bytes.Reader) bool {
+// holds returns the file named key if it holds exactly the unread bytes
+// of r, and nil otherwise. It leaves r as it was.
+func (d *Dir) holds(key string, r *bytes.Reader) fs.FileInfo {
 	info, err := d.root.Lstat(key)
 	if err != nil || !info.Mode().IsRegular() || info.Size() != int64(r.Len()) {
-		return false
+		return nil
 	}
 	f, err := d.root.Open(key)
 	if err != nil {
-		return false
+		return nil
 	}
 	defer f.Close()
 	start := r.Size() - int64(r.Len())
@@ -204,32 +220,58 @@ func (d *Dir) holds(key string, r *bytes.Reader) bool {
 	for off := int64(0); off < info.Size(); {
 		n, err := f.ReadAt(have[:], off)
 		if n == 0 {
-			return false // a file shorter than Lstat said, or unreadable
+			return nil // a file shorter than Lstat said, or unreadable
 		}
 		if m, _ := r.ReadAt(want[:n], start+off); m != n || !bytes.Equal(have[:n], want[:n]) {
-			return false
+			return nil
 		}
 		off += int64(n)
 		if err != nil && off < info.Size() {
-			return false
+			return nil
 		}
 	}
 	// The file is the one checked if it still has the size read through
 	// the name: a Put replacing it meanwhile renames another file there.
-	opened, err := f.Stat()
-	return err == nil && os.SameFile(info, opened)
+	if opened, err := f.Stat(); err != nil || !os.SameFile(info, opened) {
+		return nil
+	}
+	return info
+}
+
+// isDurable reports whether file is the one this Dir last stored under
+// key and synced.
+func (d *Dir) isDurable(key string, file fs.FileInfo) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	known, ok := d.durable[key]
+	return ok && os.SameFile(known, file)
+}
+
+// remember records, with d.mu held, the files of keys whose rename a sync
+// of the folder has made durable.
+func (d *Dir) remember(batch []*rename) {
+	for _, r := range batch {
+		if r.err != nil || r.file == nil {
+			continue
+		}
+		if d.durable == nil || len(d.durable) >= maxDurable {
+			d.durable = make(map[string]fs.FileInfo)
+		}
+		d.durable[r.key] = r.file
+	}
 }
 
 // commit renames tmp to key and syncs the folder, so that the rename
 // survives a crash. An empty tmp renames nothing: the caller found key
-// stored already and only waits for a sync. Concurrent Puts share the work: while one sync runs,
+// stored already and only waits for a sync. file, when not nil, is the
+// file that takes the key, which the Dir then remembers as durable. Concurrent Puts share the work: while one sync runs,
 // the renames that arrive wait, and the first of them then renames them
 // all and syncs once for the batch. A Put returns when a sync that began
 // after its rename has ended. If the rename fails, the temporary file is
 // the caller's to remove; if the sync fails, every Put of the batch gets
 // the error.
-func (d *Dir) commit(tmp, key string) error {
-	r := &rename{tmp: tmp, key: key}
+func (d *Dir) commit(tmp, key string, file fs.FileInfo) error {
+	r := &rename{tmp: tmp, key: key, file: file}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.pending = append(d.pending, r)
@@ -246,6 +288,7 @@ func (d *Dir) commit(tmp, key string) error {
 		for i, b := range batch {
 			b.err, b.done = errs[i], true
 		}
+		d.remember(batch)
 		d.syncing = false
 		d.settled.Broadcast()
 	}
