@@ -212,6 +212,9 @@ func median(rs []*result, f func(*result) float64) float64 {
 		v = append(v, f(r))
 	}
 	slices.Sort(v)
+	if len(v)%2 == 0 {
+		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
 	return v[len(v)/2]
 }
 
@@ -268,6 +271,7 @@ func latencyMode(start func(string) (*system, error), targets []string, photos [
 		}
 		fresh := alone(sys.addr, photos, singles)
 		run(sys, photos, clients, 0, duration)
+		settle(sys)
 		loaded := alone(sys.addr, photos, singles)
 		sys.stop()
 		got[t] = row{fresh, loaded}
@@ -299,6 +303,25 @@ func latencyMode(start func(string) (*system, error), targets []string, photos [
 	}
 	if wall != nil {
 		fmt.Printf("kernel: the same work in process, wall time with GOMAXPROCS %d, median\n", runtime.GOMAXPROCS(0))
+	}
+}
+
+// settle waits, up to 20 s, until the servers have finished the work the
+// load left them (requests whose clients left at the end of the run) and
+// use less than 5 ms of CPU in 100 ms.
+func settle(sys *system) {
+	prev := usages(sys.procs)
+	for range 200 {
+		time.Sleep(100 * time.Millisecond)
+		now := usages(sys.procs)
+		busy := 0.0
+		for i := range now {
+			busy += now[i].cpu - prev[i].cpu
+		}
+		if busy < 0.005 {
+			return
+		}
+		prev = now
 	}
 }
 
