@@ -24,10 +24,10 @@
 // them well. Larger ones come in size classes four to a power of two; Get
 // takes a slice of its size's class or of one of the next three, so that
 // images of many sizes share slices, at most about twice as large as
-// asked. Idle buffers are kept as long as the live heap stays under three
-// quarters of the Go memory limit (debug.SetMemoryLimit), and up to half
-// of it, or up to 128 MiB when there is no limit; past that, Put drops
-// them. Buffers of a class that went unused for a whole trimming period
+// asked. Idle buffers are kept as long as the live heap stays under seven
+// eighths of the Go memory limit (debug.SetMemoryLimit), and up to three
+// quarters of it, or up to 128 MiB when there is no limit; past that, Put
+// drops them. Buffers of a class that went unused for a whole trimming period
 // (30 seconds) are dropped too, so that memory held for a burst of large
 // images returns to the garbage collector once the burst is over.
 package mem
@@ -192,11 +192,12 @@ var limit struct {
 
 // idleLimit returns how many bytes the pools may keep idle. Without a Go
 // memory limit it is defaultIdle. With one, it is what leaves the rest of
-// the live heap room under three quarters of the limit, so that the heap
-// stays clear of the limit, where the garbage collector would run without
-// pause and return memory to the system that the next request faults in
-// again; but at least a sixteenth of the limit and at most a half. It is
-// worked out again every 100 ms at most.
+// the live heap room under seven eighths of the limit, but at least a
+// sixteenth of the limit and at most three quarters. Keeping much is what
+// keeps the heap small: a slice dropped here becomes garbage, and the one
+// allocated in its place fresh pages, which near the limit the runtime
+// returns to the system and faults in again. It is worked out again every
+// 100 ms at most.
 func idleLimit() int64 {
 	now := time.Now().UnixNano()
 	if now-limit.read.Load() < int64(100*time.Millisecond) {
@@ -211,7 +212,7 @@ func idleLimit() int64 {
 		if sample[0].Value.Kind() == metrics.KindUint64 {
 			others = int64(sample[0].Value.Uint64()) - idle.Load()
 		}
-		n = min(max(l*3/4-others, l/16), l/2)
+		n = min(max(l*7/8-others, l/16), l*3/4)
 	}
 	limit.bytes.Store(n)
 	limit.read.Store(now)
