@@ -71,7 +71,7 @@ func patched(b []byte, f func(b []byte)) []byte {
 // testdata, and what DecodeGray must say of them.
 func badFiles(tb testing.TB) []struct {
 	name, data, want string
-	eof             bool
+	eof              bool
 } {
 	tb.Helper()
 	lossy := readTestFile(tb, "lossy-17x9.webp")
@@ -80,7 +80,7 @@ func badFiles(tb testing.TB) []struct {
 	vp8 := chunkData(tb, lossy, "VP8 ")
 	type bad = struct {
 		name, data, want string
-		eof             bool
+		eof              bool
 	}
 	return []bad{
 		{"empty", "", "0 bytes are too few for a RIFF header", true},
