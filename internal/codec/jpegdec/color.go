@@ -18,6 +18,10 @@ const (
 	// modelYCCK is an Adobe YCCK file (APP14 transform 2, or any but 0):
 	// YCbCr standing for the inverted C, M and Y, and an inverted K.
 	modelYCCK
+	// modelUpLuma is a YCbCr file whose luma is sampled more coarsely
+	// than some chroma: only the luma is decoded, into its plane's samples,
+	// and upsampled to the image as libjpeg does (see upsampleLuma).
+	modelUpLuma
 )
 
 // The gray of a colour is what scaler.Grayscale gives for image/jpeg's

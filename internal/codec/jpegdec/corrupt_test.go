@@ -110,12 +110,12 @@ func TestHeaders(t *testing.T) {
 		{"SOF1 12-bit", patched(base, func(b []byte) { b[sof+1], b[sof+4] = 0xc1, 12 }), ErrUnsupported},
 		{"lossless SOF3", patched(base, func(b []byte) { b[sof+1] = 0xc3 }), ErrUnsupported},
 		{"hierarchical SOF5", patched(base, func(b []byte) { b[sof+1] = 0xc5 }), ErrUnsupported},
-		{"arithmetic SOF9", patched(base, func(b []byte) { b[sof+1] = 0xc9 }), ErrUnsupported},
+		{"lossless SOF11", patched(base, func(b []byte) { b[sof+1] = 0xcb }), ErrUnsupported},
+		{"hierarchical SOF13", patched(base, func(b []byte) { b[sof+1] = 0xcd }), ErrUnsupported},
+		{"JPG marker", patched(base, func(b []byte) { b[sof+1] = 0xc8 }), ErrUnsupported},
 		{"height from DNL", patched(base, func(b []byte) { b[sof+5], b[sof+6] = 0, 0 }), ErrUnsupported},
-		{"chroma finer than luma", patched(base, func(b []byte) { b[sof+14] = 0x22 }), ErrUnsupported},
-		{"chroma taller than luma", patched(readTestFile(t, "422-base.jpg"), func(b []byte) {
-			b[findSegment(t, b, 0xc0).at+14] = 0x12
-		}), ErrUnsupported},
+		{"luma coarser by 3:2", patched(base, func(b []byte) { b[sof+11], b[sof+14] = 0x21, 0x31 }), ErrUnsupported},
+		{"16-bit samples", patched(base, func(b []byte) { b[sof+4] = 16 }), errFormat},
 		{"RGB component ids", rgbIDs(t, base), nil},
 		{"Adobe transform 2, 3 components", patched(readTestFile(t, "adobe-ycc.jpg"), func(b []byte) { b[2+15] = 2 }), nil},
 		{"4 components, no Adobe segment", patched(ycck, func(b []byte) {
@@ -175,6 +175,60 @@ func TestHeaders(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestUnsupportedNamed checks that the errors of what DecodeGray does
+// not decode name it, and match ErrUnsupported.
+func TestUnsupportedNamed(t *testing.T) {
+	base := readTestFile(t, "444-base.jpg")
+	sof := findSegment(t, base, 0xc0).at
+	ycck := readTestFile(t, "ycck-base.jpg")
+	rgb := readTestFile(t, "rgb-base.jpg")
+	tests := []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"lossless", patched(base, func(b []byte) { b[sof+1] = 0xc3 }), "jpegdec: lossless JPEG is not supported"},
+		{"12-bit", patched(base, func(b []byte) { b[sof+4] = 12 }), "jpegdec: 12-bit samples are not supported"},
+		{"hierarchical", patched(base, func(b []byte) { b[sof+1] = 0xc6 }), "jpegdec: hierarchical JPEG is not supported"},
+		{"DHP", insert(base, 2, 0xff, 0xde, 0, 2), "jpegdec: hierarchical JPEG is not supported"},
+		{"DNL", patched(base, func(b []byte) { b[sof+5], b[sof+6] = 0, 0 }), "jpegdec: a height defined by a DNL marker is not supported"},
+		{"2 components", twoComponents(t, base), "jpegdec: 2-component JPEG is not supported"},
+		{"no Adobe", patched(ycck, func(b []byte) {
+			copy(b[findSegment(t, b, 0xee).at+4:], "Adobx")
+		}), "jpegdec: a 4-component JPEG without an Adobe APP14 segment is not supported"},
+		{"luma 3:2", patched(base, func(b []byte) { b[sof+11], b[sof+14] = 0x21, 0x31 }),
+			"jpegdec: a luma sampling factor that does not divide the chroma's is not supported"},
+		{"RGB 3:2", patched(rgb, func(b []byte) {
+			s := findSegment(t, b, 0xc0).at
+			b[s+11], b[s+14] = 0x21, 0x31
+		}), "jpegdec: sampling factors that do not divide the largest ones in an RGB, CMYK or YCCK file are not supported"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := DecodeGray(tc.data, nil)
+			if err == nil || err.Error() != tc.want || !errors.Is(err, ErrUnsupported) {
+				t.Errorf("DecodeGray = %v, want %q matching ErrUnsupported", err, tc.want)
+			}
+			if _, err := DecodeConfig(tc.data); err == nil || err.Error() != tc.want {
+				t.Errorf("DecodeConfig = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// twoComponents returns 444-base.jpg, given as base, with its frame cut to
+// two components.
+func twoComponents(tb testing.TB, base []byte) []byte {
+	tb.Helper()
+	seg := findSegment(tb, base, 0xc0)
+	out := append([]byte{}, base[:seg.at]...)
+	sof := append([]byte{}, base[seg.at:seg.at+4+6+6]...)
+	sof[3] = 2 + 6 + 6
+	sof[9] = 2
+	out = append(out, sof...)
+	return append(out, base[seg.end:]...)
 }
 
 // TestFillBytes adds 0xFF fill bytes before every marker, including the

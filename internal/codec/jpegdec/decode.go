@@ -1,6 +1,7 @@
 package jpegdec
 
 import (
+	"fmt"
 	"image"
 
 	"github.com/escala-img/escala/internal/codec/jpegtab"
@@ -25,6 +26,7 @@ type decoder struct {
 	// From the header.
 	sof             byte // the SOF marker, 0 before it
 	progressive     bool
+	arith           bool // arithmetic coding (SOF9, SOF10)
 	width, height   int
 	ncomp           int
 	comps           [4]component
@@ -39,7 +41,8 @@ type decoder struct {
 	huffSet         [2][4]bool
 	huffVer         [2][4]int // definitions of each table so far
 	snaps           [2][4]snapshot
-	checked         bool // the checks at the first SOS are done
+	dcCond, acCond  [16]uint8 // arithmetic conditioning (DAC): L | U<<4, and Kx
+	checked         bool      // the checks at the first SOS are done
 
 	// What is decoded.
 	model        colorModel
@@ -85,6 +88,9 @@ func (d *decoder) decode(configOnly bool) error {
 		return formatError("missing SOI marker")
 	}
 	d.pos = 2
+	for i := range d.dcCond {
+		d.dcCond[i], d.acCond[i] = defaultDCCond, defaultACCond
+	}
 	for {
 		m, err := d.nextMarker()
 		if err != nil {
@@ -114,8 +120,10 @@ func (d *decoder) decode(configOnly bool) error {
 		p := data[d.pos+2 : d.pos+n]
 		d.pos += n
 		switch {
-		case m == 0xc0 || m == 0xc1 || m == 0xc2:
+		case m == 0xc0 || m == 0xc1 || m == 0xc2 || m == 0xc9 || m == 0xca:
 			err = d.parseSOF(m, p)
+		case m == 0xcc:
+			err = d.parseDAC(p)
 		case m == 0xc4:
 			err = d.parseDHT(p)
 		case m == 0xdb:
@@ -139,10 +147,12 @@ func (d *decoder) decode(configOnly bool) error {
 				d.checked = true
 			}
 			err = d.scan(p)
-		case 0xc3 <= m && m <= 0xcf: // other SOFn, JPG, DAC
-			err = ErrUnsupported
-		case m == 0xde || m == 0xdf: // DHP, EXP: hierarchical
-			err = ErrUnsupported
+		case m == 0xc3 || m == 0xcb: // SOF3, SOF11
+			err = unsupported("lossless JPEG is not supported")
+		case m == 0xc8:
+			err = unsupported("the JPG extension marker is not supported")
+		case 0xc5 <= m && m <= 0xcf || m == 0xde || m == 0xdf: // SOF5–7, SOF13–15, DHP, EXP
+			err = unsupported("hierarchical JPEG is not supported")
 		case m == 0xe0:
 			if len(p) >= 5 && string(p[:5]) == "JFIF\x00" {
 				d.jfif = true
@@ -182,7 +192,8 @@ func (d *decoder) parseSOF(m byte, p []byte) error {
 		return formatError("short SOF segment")
 	}
 	d.sof = m
-	d.progressive = m == 0xc2
+	d.progressive = m == 0xc2 || m == 0xca
+	d.arith = m == 0xc9 || m == 0xca
 	d.height = int(p[1])<<8 | int(p[2])
 	d.width = int(p[3])<<8 | int(p[4])
 	d.ncomp = int(p[5])
@@ -192,8 +203,15 @@ func (d *decoder) parseSOF(m byte, p []byte) error {
 	if d.ncomp == 0 || d.width == 0 {
 		return formatError("empty image")
 	}
-	if p[0] != 8 || d.height == 0 || d.ncomp == 2 || d.ncomp > 4 {
-		return ErrUnsupported // 12-bit samples, DNL, 2 or more than 4 components
+	switch {
+	case p[0] == 12:
+		return unsupported("12-bit samples are not supported")
+	case p[0] != 8:
+		return formatError("bad sample precision %d", p[0])
+	case d.height == 0:
+		return unsupported("a height defined by a DNL marker is not supported")
+	case d.ncomp == 2 || d.ncomp > 4:
+		return unsupported(fmt.Sprintf("%d-component JPEG is not supported", d.ncomp))
 	}
 	for i := 0; i < d.ncomp; i++ {
 		c := &d.comps[i]
@@ -226,15 +244,16 @@ func (d *decoder) parseSOF(m byte, p []byte) error {
 }
 
 // setup chooses, at the first SOS, the colour model as image/jpeg does and
-// the components to decode, and refuses what this package leaves to
-// image/jpeg: 4 components without an Adobe segment, whose colour model
-// image/jpeg does not know either, a luma component sampled more coarsely
-// than another one, and, when every component is decoded, sampling factors
-// that do not divide the largest ones, so that samples cannot be replicated.
+// the components to decode, and refuses what this package does not decode:
+// 4 components without an Adobe segment, whose colour model image/jpeg
+// does not know either, a luma component sampled more coarsely than
+// another one by a ratio that is not whole, and, when every component is
+// decoded, sampling factors that do not divide the largest ones, so that
+// samples cannot be replicated. (libjpeg refuses the last two too.)
 func (d *decoder) setup() error {
 	switch {
 	case d.ncomp == 4 && !d.adobe:
-		return ErrUnsupported
+		return unsupported("a 4-component JPEG without an Adobe APP14 segment is not supported")
 	case d.ncomp == 4 && d.adobeTransform == 0:
 		d.model = modelCMYK
 	case d.ncomp == 4:
@@ -247,7 +266,10 @@ func (d *decoder) setup() error {
 	n := d.ncomp
 	if d.model == modelLuma {
 		if y := d.comps[0]; y.h != d.hmax || y.v != d.vmax {
-			return ErrUnsupported
+			if d.hmax%y.h != 0 || d.vmax%y.v != 0 {
+				return unsupported("a luma sampling factor that does not divide the chroma's is not supported")
+			}
+			d.model = modelUpLuma
 		}
 		n = 1
 	}
@@ -258,7 +280,7 @@ func (d *decoder) setup() error {
 			continue
 		}
 		if d.hmax%c.h != 0 || d.vmax%c.v != 0 {
-			return ErrUnsupported
+			return unsupported("sampling factors that do not divide the largest ones in an RGB, CMYK or YCCK file are not supported")
 		}
 		c.plane = i
 		cw := (d.width*c.h + d.hmax - 1) / d.hmax // T.81 A.1.1
@@ -359,6 +381,27 @@ func (d *decoder) parseDHT(p []byte) error {
 	return nil
 }
 
+// parseDAC parses arithmetic conditioning tables (T.81 B.2.4.3): for DC
+// tables the bounds L and U, L ≤ U, and for AC tables Kx, 1 to 63. Like
+// libjpeg it takes table numbers up to 15.
+func (d *decoder) parseDAC(p []byte) error {
+	if len(p)%2 != 0 {
+		return formatError("bad DAC length")
+	}
+	for ; len(p) > 0; p = p[2:] {
+		tc, tb, cs := p[0]>>4, p[0]&15, p[1]
+		switch {
+		case tc == 0 && cs&15 <= cs>>4:
+			d.dcCond[tb] = cs
+		case tc == 1 && cs >= 1 && cs <= 63:
+			d.acCond[tb] = cs
+		default:
+			return formatError("bad DAC table")
+		}
+	}
+	return nil
+}
+
 // parseDRI parses a restart interval (T.81 B.2.4.4).
 func (d *decoder) parseDRI(p []byte) error {
 	if len(p) != 2 {
@@ -373,6 +416,7 @@ type scanComp struct {
 	ci     int // index in d.comps
 	plane  int // index in d.planes, or -1 if it is not decoded
 	dc, ac *huffTable
+	td, ta uint8 // the table selectors: Huffman, or arithmetic conditioning
 }
 
 // A scanHeader is a parsed SOS segment (T.81 B.2.3).
@@ -414,7 +458,10 @@ func (d *decoder) scan(p []byte) error {
 		sc.comps[i].ci = ci
 		sc.comps[i].plane = d.comps[ci].plane
 		td[i], ta[i] = p[2+2*i]>>4, p[2+2*i]&15
-		if td[i] > 3 || ta[i] > 3 {
+		sc.comps[i].td, sc.comps[i].ta = td[i], ta[i]
+		if (td[i] > 3 || ta[i] > 3) && !d.arith {
+			// Arithmetic conditioning tables are 0 to 3 too, but libjpeg
+			// takes any up to 15.
 			return formatError("bad Huffman table selector")
 		}
 		if sc.comps[i].plane >= 0 {
@@ -461,7 +508,7 @@ func (d *decoder) scan(p []byte) error {
 			}
 		}
 	}
-	for i := 0; i < sc.n; i++ {
+	for i := 0; i < sc.n && !d.arith; i++ {
 		if needDC {
 			if !d.huffSet[0][td[i]] {
 				return formatError("missing Huffman table")
@@ -494,7 +541,12 @@ func (d *decoder) scan(p []byte) error {
 			}
 		}
 	}
-	d.scans = append(d.scans, &progScan{hdr: sc, pos: d.pos, ri: d.restartInterval})
+	ps := &progScan{hdr: sc, pos: d.pos, ri: d.restartInterval}
+	if d.arith {
+		// The conditioning tables in force now.
+		ps.ar = d.newArithScan(&sc, d.pos)
+	}
+	d.scans = append(d.scans, ps)
 	at, _ := nextMarker(d.data, d.pos, true)
 	if at < 0 {
 		return truncated("scan data")
@@ -571,9 +623,13 @@ func (d *decoder) allocate(sc *scanHeader) error {
 			return formatError("missing quantization table")
 		}
 	}
-	// Every block of the scan takes at least one bit: a shorter file is
-	// truncated, and must not make us allocate for its header's size.
-	if blocks > 8*int64(len(d.data)-d.pos) {
+	// Every block of a Huffman-coded scan takes at least one bit: a shorter
+	// file is truncated, and must not make us allocate for its header's
+	// size. An arithmetic-coded one can take much less: the QM-coder codes
+	// up to 2^15 likely decisions in a bit, and the zero bytes at the end
+	// of a scan are left out (see arithDecoder), so only MaxPixels bounds
+	// it.
+	if blocks > 8*int64(len(d.data)-d.pos) && !d.arith {
 		return truncated("entropy-coded data too short for the image size")
 	}
 	s := d.scale
@@ -582,14 +638,14 @@ func (d *decoder) allocate(sc *scanHeader) error {
 		p.q = d.quant[d.comps[p.ci].tq]
 		p.seen = true
 		n := p.bw * p.bh
-		switch {
-		case d.progressive:
+		if d.progressive {
 			// From the pool, as they are given back when the decoding
 			// ends (see release); they must start at zero.
 			p.coefs, p.nz = mem.Words.Get(n*16), mem.Words.Get(n)
 			clear(p.coefs)
 			clear(p.nz)
-		case d.model != modelLuma:
+		}
+		if d.model == modelUpLuma || d.model != modelLuma && !d.progressive {
 			p.stride = p.bw * 8 / s
 			p.pix = make([]byte, n*64/(s*s))
 		}
@@ -653,7 +709,10 @@ func (d *decoder) finish() error {
 	if d.progressive {
 		return d.decodeScans()
 	}
-	if d.model != modelLuma && !d.converted {
+	switch {
+	case d.model == modelUpLuma:
+		d.upsampleLuma()
+	case d.model != modelLuma && !d.converted:
 		d.convertAll()
 	}
 	return nil

@@ -127,3 +127,17 @@ func formatError(format string, args ...any) error {
 func truncated(what string) error {
 	return fmt.Errorf("jpegdec: %s: %w", what, io.ErrUnexpectedEOF)
 }
+
+// unsupported returns an error matching ErrUnsupported whose message,
+// after the package prefix, is what: it names what is not supported.
+func unsupported(what string) error {
+	return unsupportedError(what)
+}
+
+// An unsupportedError names a feature that DecodeGray does not decode.
+type unsupportedError string
+
+func (e unsupportedError) Error() string { return "jpegdec: " + string(e) }
+
+// Is makes errors.Is(e, ErrUnsupported) true.
+func (e unsupportedError) Is(target error) bool { return target == ErrUnsupported }

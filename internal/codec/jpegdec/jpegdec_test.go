@@ -139,6 +139,36 @@ func TestDecodeGrayFiles(t *testing.T) {
 	t.Logf("against image/jpeg: %v", total)
 }
 
+// TestArithmeticRecoded decodes files that jpegtran -arithmetic made from
+// Huffman-coded ones, with the same coefficients: the gray must be the
+// same, at every scale. (djpeg makes no gray of CMYK and YCCK files.)
+func TestArithmeticRecoded(t *testing.T) {
+	pairs := [][2]string{
+		{"arith-rgb-base.jpg", "rgb-base.jpg"},
+		{"arith-rgb-422-prog.jpg", "rgb-422-prog.jpg"},
+		{"arith-cmyk-22-base.jpg", "cmyk-22-base.jpg"},
+		{"arith-ycck-prog-rst2.jpg", "ycck-base.jpg"},
+	}
+	for _, p := range pairs {
+		for _, scale := range []int{1, 2, 4, 8} {
+			t.Run(fmt.Sprintf("%s/%d", p[0], scale), func(t *testing.T) {
+				opts := &Options{Scale: scale}
+				got, err := DecodeGray(readTestFile(t, p[0]), opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := DecodeGray(readTestFile(t, p[1]), opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got.Pix, want.Pix) || got.Rect != want.Rect {
+					t.Errorf("DecodeGray(%s, Scale %d) differs from DecodeGray(%s)", p[0], scale, p[1])
+				}
+			})
+		}
+	}
+}
+
 // TestDecodeConfig checks what DecodeConfig says of some files.
 func TestDecodeConfig(t *testing.T) {
 	tests := []struct {
@@ -156,7 +186,9 @@ func TestDecodeConfig(t *testing.T) {
 		{"ycck-base.jpg", Config{67, 45, 4, false}, nil},
 		{"cmyk-prog.jpg", Config{67, 45, 4, true}, nil},
 		{"rgb-base.jpg", Config{67, 45, 3, false}, nil},
-		{"unsupported-arithmetic-prog.jpg", Config{}, ErrUnsupported},
+		{"arith-420-prog.jpg", Config{67, 45, 3, true}, nil},
+		{"arith-gray-base.jpg", Config{67, 45, 1, false}, nil},
+		{"fine-11-22.jpg", Config{67, 45, 3, false}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {

@@ -23,6 +23,7 @@ type progScan struct {
 
 	// Only for the goroutine running it.
 	br                    bitReader
+	ar                    *arithScan // for an arithmetic-coded scan, else nil
 	eobrun                int
 	pred                  [4]int32
 	slots                 []slot     // DC scans
@@ -70,6 +71,8 @@ func (d *decoder) decodeScans() error {
 		switch {
 		case s.hdr.ss == 0:
 			s.slots = d.slots(&s.hdr)
+		case s.ar != nil:
+			s.p = &d.planes[s.hdr.comps[0].plane]
 		case s.hdr.ah == 0:
 			s.p = &d.planes[s.hdr.comps[0].plane]
 			s.ac = s.hdr.comps[0].ac.withLanes(uint(s.hdr.al))
@@ -92,6 +95,9 @@ func (d *decoder) decodeScans() error {
 		p.work(chunk)
 		return nil
 	})
+	if p.err == nil && d.model == modelUpLuma {
+		d.upsampleLuma()
+	}
 	return p.err
 }
 
@@ -175,10 +181,18 @@ func (p *pipeline) work(chunk int) {
 		if r := p.runs[p.nextRun]; d.scans[len(d.scans)-1].done.Load() >= int64(r[1]) {
 			p.nextRun++
 			p.mu.Unlock()
-			if d.model == modelLuma {
+			switch d.model {
+			case modelLuma:
 				t := d.target(0)
 				d.transformZigzag(&d.planes[0], &t, r[0], r[1])
-			} else {
+			case modelUpLuma:
+				// Into the plane's samples, upsampled at the end. Runs
+				// are of whole MCU rows, so of whole block rows of the
+				// plane.
+				pl := &d.planes[0]
+				t := d.target(0)
+				d.transformZigzag(pl, &t, r[0]/pl.ry, min((r[1]+pl.ry-1)/pl.ry, pl.bh))
+			default:
 				if strips == nil {
 					strips = d.newStripBuf(chunk)
 				}
@@ -202,6 +216,10 @@ func (p *pipeline) decode(i int) error {
 		}
 		var err error
 		switch {
+		case s.ar != nil && s.hdr.ss == 0:
+			err = s.dcRowArith(d)
+		case s.ar != nil:
+			err = s.acRowArith()
 		case s.hdr.ss == 0:
 			err = s.dcRow(d)
 		case s.hdr.ah == 0:
@@ -214,7 +232,7 @@ func (p *pipeline) decode(i int) error {
 		}
 		s.my++
 		if s.my == s.mcusY {
-			if err := s.br.overrun(); err != nil {
+			if err := s.overrun(); err != nil {
 				return err
 			}
 			s.done.Store(allRows)
@@ -226,6 +244,88 @@ func (p *pipeline) decode(i int) error {
 		p.mu.Unlock()
 		if s.my == lim {
 			lim = p.limit(i)
+		}
+	}
+	return nil
+}
+
+// overrun returns an error wrapping io.ErrUnexpectedEOF if the scan's
+// decoding went past the end of its data (see bitReader.overrun and
+// arithScan.overrun).
+func (s *progScan) overrun() error {
+	if s.ar != nil {
+		return s.ar.overrun()
+	}
+	return s.br.overrun()
+}
+
+// dcRowArith decodes MCU row s.my of an arithmetic-coded DC scan (T.81
+// G.1.3.1, G.1.3.2), which may have several components: a first scan
+// decodes differences with the model of sequential files, a refinement
+// scan one bit of each DC coefficient with a fixed probability.
+func (s *progScan) dcRowArith(d *decoder) error {
+	refine, al := s.hdr.ah != 0, uint(s.hdr.al)&15
+	my := s.my
+	for mx := 0; mx < s.mcusX; mx++ {
+		if s.ri > 0 {
+			if s.todo == 0 {
+				if err := s.ar.restart(); err != nil {
+					return err
+				}
+				s.pred, s.todo = [4]int32{}, s.ri
+			}
+			s.todo--
+		}
+		for j := range s.slots {
+			sl := &s.slots[j]
+			var c *uint64 // the block's DC coefficient, nil to drop it
+			if bx, by := mx*sl.hb+sl.dx, my*sl.vb+sl.dy; sl.plane >= 0 && bx < sl.bw && by < sl.bh {
+				c = &d.planes[sl.plane].coefs[(by*sl.bw+bx)*16]
+			}
+			if refine {
+				if s.ar.dec.decode(&s.ar.fixed) != 0 && c != nil {
+					*c |= 1 << al
+				}
+				continue
+			}
+			pred := &s.pred[sl.c&3]
+			if err := s.ar.decodeDC(sl.c, pred); err != nil {
+				return err
+			}
+			if c != nil {
+				*c |= uint64(uint16(*pred << al))
+			}
+		}
+	}
+	return nil
+}
+
+// acRowArith decodes MCU row s.my of an arithmetic-coded AC scan, a row of
+// blocks of one component.
+func (s *progScan) acRowArith() error {
+	p := s.p
+	ss, se, al := s.hdr.ss, s.hdr.se, uint(s.hdr.al)&15
+	refine := s.hdr.ah != 0
+	for x := 0; x < p.bw; x++ {
+		if s.ri > 0 {
+			if s.todo == 0 {
+				if err := s.ar.restart(); err != nil {
+					return err
+				}
+				s.todo = s.ri
+			}
+			s.todo--
+		}
+		bi := s.my*p.bw + x
+		c := (*zigzagBlock)(p.coefs[bi*16 : bi*16+16])
+		var err error
+		if refine {
+			p.nz[bi], err = s.ar.acRefine(c, p.nz[bi], ss, se, al)
+		} else {
+			p.nz[bi], err = s.ar.acFirst(c, p.nz[bi], ss, se, al)
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil

@@ -71,6 +71,7 @@ const minSkipMCUs = 1024
 // A seqDecoder entropy-decodes the MCUs of a sequential scan.
 type seqDecoder struct {
 	br      bitReader
+	ar      *arithScan // for an arithmetic-coded scan, else nil
 	slots   []slot
 	mcusX   int
 	ri      int // restart interval in MCUs, 0 for none
@@ -83,6 +84,10 @@ type seqDecoder struct {
 func (d *decoder) newSeqDecoder(sc *scanHeader, pos int) *seqDecoder {
 	mcusX, mcusY, _ := d.geometry(sc)
 	s := &seqDecoder{slots: d.slots(sc), mcusX: mcusX, ri: d.restartInterval, todo: d.restartInterval}
+	if d.arith {
+		s.ar = d.newArithScan(sc, pos)
+		return s
+	}
 	// Blocks that are not decoded are skipped with a skipTable of their
 	// AC table, one for each such table, in scans large enough to repay
 	// its memory and its entries.
@@ -113,13 +118,19 @@ func (s *seqDecoder) decodeRows(buf *coefBuf, r0, r1 int) error {
 		for mx := 0; mx < s.mcusX; mx++ {
 			if s.ri > 0 {
 				if s.todo == 0 {
-					if err := s.br.restart(); err != nil {
+					if err := s.restart(); err != nil {
 						return err
 					}
 					s.pred = [4]int32{}
 					s.todo = s.ri
 				}
 				s.todo--
+			}
+			if s.ar != nil {
+				if err := s.arithMCU(buf, mx, my, r0); err != nil {
+					return err
+				}
+				continue
 			}
 			for i := range s.slots {
 				sl := &s.slots[i]
@@ -147,7 +158,60 @@ func (s *seqDecoder) decodeRows(buf *coefBuf, r0, r1 int) error {
 			}
 		}
 	}
+	if s.ar != nil {
+		return s.ar.overrun()
+	}
 	return s.br.overrun()
+}
+
+// arithMCU decodes MCU (mx, my) of an arithmetic-coded scan into buf, as
+// decodeRows does.
+func (s *seqDecoder) arithMCU(buf *coefBuf, mx, my, r0 int) error {
+	for i := range s.slots {
+		sl := &s.slots[i]
+		bx, by := mx*sl.hb+sl.dx, my*sl.vb+sl.dy
+		if sl.plane < 0 || bx >= sl.bw || by >= sl.bh {
+			l, err := s.ar.decodeBlock(&s.scratch, sl.c, &s.pred[sl.c&3])
+			if err != nil {
+				return err
+			}
+			clearBlock(&s.scratch, l)
+			continue
+		}
+		bi := (by-r0*sl.vb)*sl.bw + bx
+		l, err := s.ar.decodeBlock((*[64]int16)(buf.coef[sl.plane&3][bi*64:]), sl.c, &s.pred[sl.c&3])
+		if err != nil {
+			return err
+		}
+		buf.last[sl.plane&3][bi] = uint8(l)
+	}
+	return nil
+}
+
+// restart ends a restart interval and starts the next.
+func (s *seqDecoder) restart() error {
+	if s.ar != nil {
+		return s.ar.restart()
+	}
+	return s.br.restart()
+}
+
+// restartAt starts decoding a restart interval at pos.
+func (s *seqDecoder) restartAt(pos int) {
+	if s.ar != nil {
+		s.ar.restartAt(pos)
+	} else {
+		s.br.reset(pos)
+	}
+	s.pred, s.todo = [4]int32{}, s.ri
+}
+
+// pos returns where the decoding stopped in the data.
+func (s *seqDecoder) pos() int {
+	if s.ar != nil {
+		return s.ar.dec.pos
+	}
+	return s.br.pos
 }
 
 // A coefBuf holds the coefficients of some MCU rows of a scan, for each
@@ -195,7 +259,7 @@ func (d *decoder) newSeqScan(sc *scanHeader) *seqScan {
 		rowBlocks += d.planes[sp.p].bw * sp.vb
 	}
 	q.batch = max(1, batchBlocks/rowBlocks)
-	q.convert = d.model != modelLuma && len(q.planes) == len(d.planes)
+	q.convert = d.model != modelLuma && d.model != modelUpLuma && len(q.planes) == len(d.planes)
 	if q.convert {
 		q.src = make([]sampleRows, len(d.planes))
 		for i, p := range d.planes {
@@ -293,7 +357,7 @@ func (d *decoder) sequentialScan(sc *scanHeader) error {
 			}
 			q.transform(buf, r0, r1)
 		}
-		d.pos = s.br.pos
+		d.pos = s.pos()
 		return nil
 	}
 
@@ -340,7 +404,7 @@ func (d *decoder) sequentialScan(sc *scanHeader) error {
 	if err != nil {
 		return err
 	}
-	d.pos = s.br.pos
+	d.pos = s.pos()
 	return nil
 }
 
@@ -399,8 +463,7 @@ func (d *decoder) sequentialRestarts(q *seqScan) (bool, error) {
 				return nil
 			}
 			r0, r1 := runs[i][0], runs[i][1]
-			s.br.reset(starts[r0*mcusX/ri])
-			s.pred, s.todo = [4]int32{}, ri
+			s.restartAt(starts[r0*mcusX/ri])
 			if err := s.decodeRows(buf, r0, r1); err != nil {
 				failed.Store(true)
 				return err

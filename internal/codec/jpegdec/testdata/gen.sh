@@ -15,6 +15,8 @@ convert -seed 8 -size 17x9 plasma:fractal -depth 8 "$tmp/17x9.ppm"
 convert -seed 9 -size 8x8 plasma:fractal -depth 8 "$tmp/8x8.ppm"
 convert -size 1x1 xc:'#a05a30' -depth 8 "$tmp/1x1.ppm"
 convert -seed 10 -size 40x30 plasma:fractal -depth 8 "$tmp/thumb.ppm"
+convert -seed 11 -size 5x3 plasma:fractal -depth 8 "$tmp/5x3.ppm"
+convert -seed 12 -size 3x7 plasma:fractal -depth 8 "$tmp/3x7.ppm"
 
 # Every subsampling, baseline and progressive, without and with a restart
 # interval of 4 MCUs (which divides none of the MCU counts).
@@ -76,6 +78,7 @@ cjpeg -quality 92 -sample 1x1 -restart 2B -scans "$tmp/prog.txt" -outfile prog-s
 cjpeg -quality 85 -outfile "$tmp/c.jpg" "$tmp/src.ppm"
 wrjpgcom -comment 'a comment before the frame' "$tmp/c.jpg" >comment.jpg
 cjpeg -quality 80 -outfile "$tmp/thumb.jpg" "$tmp/thumb.ppm"
+rm -f exif-thumbnail.jpg
 exiftool -q -o exif-thumbnail.jpg -Make=escala '-ThumbnailImage<='"$tmp/thumb.jpg" "$tmp/c.jpg"
 
 # An Adobe APP14 segment with transform 1 (YCbCr) spliced in after SOI:
@@ -121,17 +124,63 @@ convert "$tmp/17x9.ppm" -colorspace CMYK -quality 85 "$tmp/17x9-ycck.jpg"
 adobe0 "$tmp/17x9-ycck.jpg" 17x9-cmyk-22.jpg
 jpegtran -progressive -restart 1B -outfile 17x9-cmyk-22-prog-rst1.jpg 17x9-cmyk-22.jpg
 
-# Files DecodeGray leaves to image/jpeg (ErrUnsupported).
-cjpeg -quality 85 -arithmetic -outfile unsupported-arithmetic.jpg "$tmp/src.ppm"
-cjpeg -quality 85 -arithmetic -progressive -outfile unsupported-arithmetic-prog.jpg "$tmp/src.ppm"
+# Arithmetic coding (SOF9, SOF10, with DAC segments): the subsamplings,
+# sequential and progressive, without and with restart markers; gray, odd
+# sizes, and RGB, CMYK and YCCK files re-coded by jpegtran, which changes
+# no coefficient.
+for s in 444:1x1 422:2x1 420:2x2 411:4x1; do
+	name=${s%%:*} f=${s#*:}
+	cjpeg -quality 85 -arithmetic -sample "$f" -outfile "arith-$name-base.jpg" "$tmp/src.ppm"
+	cjpeg -quality 85 -arithmetic -sample "$f" -restart 4B -outfile "arith-$name-base-rst4.jpg" "$tmp/src.ppm"
+	cjpeg -quality 85 -arithmetic -sample "$f" -progressive -outfile "arith-$name-prog.jpg" "$tmp/src.ppm"
+	cjpeg -quality 85 -arithmetic -sample "$f" -progressive -restart 4B -outfile "arith-$name-prog-rst4.jpg" "$tmp/src.ppm"
+done
+cjpeg -quality 85 -arithmetic -grayscale -outfile arith-gray-base.jpg "$tmp/src.ppm"
+cjpeg -quality 85 -arithmetic -grayscale -progressive -restart 1 -outfile arith-gray-prog-rst1row.jpg "$tmp/src.ppm"
+cjpeg -quality 90 -arithmetic -sample 2x2 -outfile arith-17x9-420.jpg "$tmp/17x9.ppm"
+cjpeg -quality 90 -arithmetic -sample 2x1 -progressive -restart 1B -outfile arith-17x9-422-prog-rst1.jpg "$tmp/17x9.ppm"
+cjpeg -quality 90 -arithmetic -sample 2x2 -outfile arith-1x1-420.jpg "$tmp/1x1.ppm"
+cjpeg -quality 90 -arithmetic -grayscale -progressive -outfile arith-1x1-gray-prog.jpg "$tmp/1x1.ppm"
+cjpeg -quality 92 -arithmetic -sample 2x2 -scans "$tmp/prog.txt" -outfile arith-prog-script.jpg "$tmp/src.ppm"
+jpegtran -arithmetic -outfile arith-rgb-base.jpg rgb-base.jpg
+jpegtran -arithmetic -progressive -outfile arith-rgb-422-prog.jpg rgb-422-prog.jpg
+jpegtran -arithmetic -outfile arith-cmyk-22-base.jpg cmyk-22-base.jpg
+jpegtran -arithmetic -progressive -restart 2B -outfile arith-ycck-prog-rst2.jpg ycck-base.jpg
+# Conditioning that is not the default: the DAC segment of a sequential
+# 4:2:0 file set to L 2, U 4 for DC table 0 and Kx 2 for AC table 1. The
+# coded decisions are then read with other statistics: any bits decode to
+# some image, which is what libjpeg makes of them.
+dac=$(grep -obUa "$(printf '\377\314')" arith-420-base.jpg | head -n 1 | cut -d: -f1)
+{
+	head -c $((dac + 4)) arith-420-base.jpg
+	printf '\000\102\020\005\001\020\021\002'
+	tail -c +$((dac + 13)) arith-420-base.jpg
+} >arith-dac.jpg
+
+# Luma sampled more coarsely than chroma, which djpeg -grayscale upsamples:
+# 2:1 both ways (h2v2), horizontally (h2v1), vertically (h1v2), and 4:1
+# (replication); at 67x45 and at odd sizes, where the fancy upsampling
+# meets the edges, sequential Huffman and progressive arithmetic.
+for s in 11-22:1x1,2x2,2x2 11-21:1x1,2x1,2x1 12-22:1x2,2x2,2x2 11-12:1x1,1x2,1x2 11-41:1x1,4x1,4x1; do
+	name=${s%%:*} f=${s#*:}
+	cjpeg -quality 85 -sample "$f" -outfile "fine-$name.jpg" "$tmp/src.ppm"
+done
+cjpeg -quality 85 -sample 1x1,2x2,2x2 -arithmetic -progressive -restart 2B -outfile fine-11-22-arith-prog-rst2.jpg "$tmp/src.ppm"
+cjpeg -quality 90 -sample 1x1,2x2,2x2 -progressive -outfile fine-17x9-11-22-prog.jpg "$tmp/17x9.ppm"
+cjpeg -quality 90 -sample 1x1,2x1,2x1 -outfile fine-5x3-11-21.jpg "$tmp/5x3.ppm"
+cjpeg -quality 90 -sample 1x1,2x2,2x2 -outfile fine-3x7-11-22.jpg "$tmp/3x7.ppm"
+cjpeg -quality 90 -sample 1x1,2x2,2x2 -outfile fine-1x1-11-22.jpg "$tmp/1x1.ppm"
 
 # The gray of each file as libjpeg decodes it with its accurate integer
 # IDCT, as the SHA-256 of a binary PGM: the luma of YCbCr files, and the
 # luma of RGB ones with the same weights as image/color's (libjpeg-turbo's
 # rgb_gray_convert), their subsampled components replicated (-nosmooth).
-# djpeg cannot make gray from CMYK or YCCK: the tests compare those with
-# image/jpeg only.
+# The fine-* files are decoded as djpeg -grayscale does by default, with
+# fancy upsampling of their luma. djpeg cannot make gray from CMYK or
+# YCCK: the tests compare those with image/jpeg only.
 for f in *.jpg; do
-	case $f in unsupported-* | cmyk-* | ycck-* | *-cmyk-* | *-ycck.jpg) continue ;; esac
-	printf '%s  %s\n' "$(djpeg -grayscale -dct int -nosmooth -pnm "$f" | sha256sum | cut -d' ' -f1)" "$f"
+	case $f in unsupported-* | *cmyk-* | *ycck-* | *-ycck.jpg) continue ;; esac
+	smooth=-nosmooth
+	case $f in fine-*) smooth= ;; esac
+	printf '%s  %s\n' "$(djpeg -grayscale -dct int $smooth -pnm "$f" | sha256sum | cut -d' ' -f1)" "$f"
 done >djpeg-gray.sha256

@@ -1,0 +1,483 @@
+package jpegdec
+
+import (
+	"encoding/binary"
+	"math/bits"
+
+	"github.com/escala-img/escala/internal/codec/jpegtab"
+)
+
+// The probability estimation of the QM-coder (T.81 Table D.2): for each
+// state, Qe, the state after an LPS, the state after an MPS, and whether
+// an LPS switches the sense of the MPS.
+var qeStates = [113]struct {
+	qe         uint16
+	nlps, nmps uint8
+	sw         bool
+}{
+	{0x5a1d, 1, 1, true}, {0x2586, 14, 2, false}, {0x1114, 16, 3, false}, {0x080b, 18, 4, false},
+	{0x03d8, 20, 5, false}, {0x01da, 23, 6, false}, {0x00e5, 25, 7, false}, {0x006f, 28, 8, false},
+	{0x0036, 30, 9, false}, {0x001a, 33, 10, false}, {0x000d, 35, 11, false}, {0x0006, 9, 12, false},
+	{0x0003, 10, 13, false}, {0x0001, 12, 13, false}, {0x5a7f, 15, 15, true}, {0x3f25, 36, 16, false},
+	{0x2cf2, 38, 17, false}, {0x207c, 39, 18, false}, {0x17b9, 40, 19, false}, {0x1182, 42, 20, false},
+	{0x0cef, 43, 21, false}, {0x09a1, 45, 22, false}, {0x072f, 46, 23, false}, {0x055c, 48, 24, false},
+	{0x0406, 49, 25, false}, {0x0303, 51, 26, false}, {0x0240, 52, 27, false}, {0x01b1, 54, 28, false},
+	{0x0144, 56, 29, false}, {0x00f5, 57, 30, false}, {0x00b7, 59, 31, false}, {0x008a, 60, 32, false},
+	{0x0068, 62, 33, false}, {0x004e, 63, 34, false}, {0x003b, 32, 35, false}, {0x002c, 33, 9, false},
+	{0x5ae1, 37, 37, true}, {0x484c, 64, 38, false}, {0x3a0d, 65, 39, false}, {0x2ef1, 67, 40, false},
+	{0x261f, 68, 41, false}, {0x1f33, 69, 42, false}, {0x19a8, 70, 43, false}, {0x1518, 72, 44, false},
+	{0x1177, 73, 45, false}, {0x0e74, 74, 46, false}, {0x0bfb, 75, 47, false}, {0x09f8, 77, 48, false},
+	{0x0861, 78, 49, false}, {0x0706, 79, 50, false}, {0x05cd, 48, 51, false}, {0x04de, 50, 52, false},
+	{0x040f, 50, 53, false}, {0x0363, 51, 54, false}, {0x02d4, 52, 55, false}, {0x025c, 53, 56, false},
+	{0x01f8, 54, 57, false}, {0x01a4, 55, 58, false}, {0x0160, 56, 59, false}, {0x0125, 57, 60, false},
+	{0x00f6, 58, 61, false}, {0x00cb, 59, 62, false}, {0x00ab, 61, 63, false}, {0x008f, 61, 32, false},
+	{0x5b12, 65, 65, true}, {0x4d04, 80, 66, false}, {0x412c, 81, 67, false}, {0x37d8, 82, 68, false},
+	{0x2fe8, 83, 69, false}, {0x293c, 84, 70, false}, {0x2379, 86, 71, false}, {0x1edf, 87, 72, false},
+	{0x1aa9, 87, 73, false}, {0x174e, 72, 74, false}, {0x1424, 72, 75, false}, {0x119c, 74, 76, false},
+	{0x0f6b, 74, 77, false}, {0x0d51, 75, 78, false}, {0x0bb6, 77, 79, false}, {0x0a40, 77, 48, false},
+	{0x5832, 80, 81, true}, {0x4d1c, 88, 82, false}, {0x438e, 89, 83, false}, {0x3bdd, 90, 84, false},
+	{0x34ee, 91, 85, false}, {0x2eae, 92, 86, false}, {0x299a, 93, 87, false}, {0x2516, 86, 71, false},
+	{0x5570, 88, 89, true}, {0x4ca9, 95, 90, false}, {0x44d9, 96, 91, false}, {0x3e22, 97, 92, false},
+	{0x3824, 99, 93, false}, {0x32b4, 99, 94, false}, {0x2e17, 93, 86, false}, {0x56a8, 95, 96, true},
+	{0x4f46, 101, 97, false}, {0x47e5, 102, 98, false}, {0x41cf, 103, 99, false}, {0x3c3d, 104, 100, false},
+	{0x375e, 99, 93, false}, {0x5231, 105, 102, false}, {0x4c0f, 106, 103, false}, {0x4639, 107, 104, false},
+	{0x415e, 103, 99, false}, {0x5627, 105, 106, true}, {0x50e7, 108, 107, false}, {0x4b85, 109, 103, false},
+	{0x5597, 110, 109, false}, {0x504f, 111, 107, false}, {0x5a10, 110, 111, true}, {0x5522, 112, 109, false},
+	{0x59eb, 112, 111, true},
+}
+
+// A statistics bin of the QM-coder is a byte: its state in Table D.2
+// times 2, plus the value of its MPS. A zero byte is the initial bin. The
+// bin fixedBin codes with a fixed probability of one half: Qe 0x5a1d, MPS
+// 0, and neither outcome changes it.
+const fixedBin = 2 * 113
+
+// qeTable[bin] holds, for each bin, its Qe in bits 0–15, the bin after an
+// MPS in bits 16–23 and the bin after an LPS in bits 24–31.
+var qeTable = func() (t [256]uint32) {
+	for i, s := range qeStates {
+		for mps := 0; mps < 2; mps++ {
+			lpsMPS := mps
+			if s.sw {
+				lpsMPS ^= 1
+			}
+			nm := 2*int(s.nmps) + mps
+			nl := 2*int(s.nlps) + lpsMPS
+			t[2*i+mps] = uint32(s.qe) | uint32(nm)<<16 | uint32(nl)<<24
+		}
+	}
+	t[fixedBin] = 0x5a1d | fixedBin<<16 | fixedBin<<24
+	return t
+}()
+
+// An arithDecoder is the decoder of the QM-coder (T.81 D.2), reading the
+// entropy-coded data of a scan from data[pos:] and removing the zero
+// stuffed after each 0xFF byte. At a marker or the end of data it reads
+// zero bytes instead, as T.81 D.2.6 prescribes (an encoder drops the zero
+// bytes at the end of its data).
+//
+// c holds the code register: its top 16 bits are Cx, compared with the
+// interval a, and the ct bits below them are the next bits of data.
+type arithDecoder struct {
+	data []byte
+	pos  int
+	c    uint64
+	a    uint32
+	ct   int
+	end  bool // reached a marker or the end of data
+	eof  bool // reached the end of data
+}
+
+// reset starts decoding at pos (T.81 Initdec): Cx holds the first two bytes
+// and the interval is 0x10000.
+func (d *arithDecoder) reset(pos int) {
+	*d = arithDecoder{data: d.data, pos: pos, a: 0x10000, ct: -16}
+	d.fill()
+}
+
+// fill tops up the bits under Cx to more than 40.
+func (d *arithDecoder) fill() {
+	data := d.data
+	if d.ct >= 0 && !d.end && d.pos >= 0 && len(data)-d.pos >= 8 {
+		x := binary.BigEndian.Uint64(data[d.pos:])
+		if (^x-lowBytes)&x&highBytes == 0 { // no 0xFF byte
+			m := (48 - d.ct) >> 3
+			// The bits of x past the m bytes taken are those of the next
+			// byte, which the next fill ORs in again at the same place.
+			d.c |= x >> uint(16+d.ct)
+			d.ct += 8 * m
+			d.pos += m
+			return
+		}
+	}
+	for d.ct <= 40 {
+		var b byte
+		if !d.end {
+			b = d.next()
+		}
+		d.c |= uint64(b) << uint(40-d.ct)
+		d.ct += 8
+	}
+}
+
+// next returns the next byte of data, unstuffed, or 0 at a marker or the
+// end of data, which it records. As libjpeg does, 0xFF fill bytes before a
+// stuffed zero are dropped.
+func (d *arithDecoder) next() byte {
+	data := d.data
+	if d.pos < 0 || d.pos >= len(data) {
+		d.end, d.eof = true, true
+		return 0
+	}
+	b := data[d.pos]
+	if b != 0xff {
+		d.pos++
+		return b
+	}
+	q := d.pos + 1
+	for q < len(data) && data[q] == 0xff {
+		q++
+	}
+	switch {
+	case q >= len(data):
+		d.end, d.eof = true, true
+		return 0
+	case data[q] == 0:
+		d.pos = q + 1
+		return 0xff
+	}
+	d.end = true // a marker: d.pos stays at its first 0xFF
+	return 0
+}
+
+// decode decodes one binary decision with the statistics bin *st (T.81
+// D.2.2), adapting the bin. The common case, an MPS without
+// renormalisation, is inlined.
+func (d *arithDecoder) decode(st *uint8) uint32 {
+	s := *st
+	e := qeTable[s]
+	a := d.a - e&0xffff
+	if a >= 0x8000 && uint32(d.c>>48) < a {
+		d.a = a
+		return uint32(s & 1)
+	}
+	return d.decodeRenorm(st, e, a)
+}
+
+// decodeRenorm is decode for the decisions that renormalise: an LPS, or an
+// MPS that leaves the interval under 0x8000, with the conditional exchange
+// of T.81 D.2.4.
+func (d *arithDecoder) decodeRenorm(st *uint8, e, a uint32) uint32 {
+	q := e & 0xffff
+	bit := uint32(*st & 1)
+	if uint32(d.c>>48) < a {
+		if a < q {
+			bit ^= 1
+			*st = uint8(e >> 24)
+		} else {
+			*st = uint8(e >> 16)
+		}
+	} else {
+		d.c -= uint64(a) << 48
+		if a < q {
+			*st = uint8(e >> 16)
+		} else {
+			bit ^= 1
+			*st = uint8(e >> 24)
+		}
+		a = q
+	}
+	sh := uint(bits.LeadingZeros32(a)) - 16
+	d.a = a << (sh & 31)
+	d.c <<= sh & 63
+	d.ct -= int(sh)
+	if d.ct < 16 {
+		d.fill()
+	}
+	return bit
+}
+
+// Defaults of the conditioning tables (T.81 F.1.4.4.1.4, F.1.4.4.2.1).
+const (
+	defaultDCCond = 0x10 // L 0, U 1
+	defaultACCond = 5    // Kx
+)
+
+// An arithScan is the state of the arithmetic decoding of a scan: the
+// decoder and the statistics bins and conditioning of each component of
+// the scan. Components that use the same table share its bins (T.81
+// F.1.4.4).
+type arithScan struct {
+	dec      arithDecoder
+	dc       [4]*[64]uint8  // the DC bins of each scan component
+	ac       [4]*[256]uint8 // the AC bins of each scan component
+	lo, hi   [4]uint32      // DC conditioning: (1<<L)>>1 and (1<<U)>>1
+	kx       [4]int         // AC conditioning
+	ctx      [4]uint8       // the DC context of each scan component
+	fixed    uint8          // fixedBin
+	dcBins   [][64]uint8
+	acBins   [][256]uint8
+	progress bool // progressive: a restart resets only the bins the scan uses
+}
+
+// newArithScan returns the state for decoding scan sc from pos.
+func (d *decoder) newArithScan(sc *scanHeader, pos int) *arithScan {
+	a := &arithScan{fixed: fixedBin, dec: arithDecoder{data: d.data}}
+	var dcOf, acOf [16]int
+	for i := range dcOf {
+		dcOf[i], acOf[i] = -1, -1
+	}
+	for i, c := range sc.comps[:sc.n] {
+		td, ta := c.td&15, c.ta&15
+		if dcOf[td] < 0 {
+			dcOf[td] = len(a.dcBins)
+			a.dcBins = append(a.dcBins, [64]uint8{})
+		}
+		if acOf[ta] < 0 {
+			acOf[ta] = len(a.acBins)
+			a.acBins = append(a.acBins, [256]uint8{})
+		}
+		cond := d.dcCond[td]
+		a.lo[i] = 1 << (cond & 15) >> 1
+		a.hi[i] = 1 << (cond >> 4) >> 1
+		a.kx[i] = int(d.acCond[ta])
+	}
+	for i, c := range sc.comps[:sc.n] {
+		a.dc[i] = &a.dcBins[dcOf[c.td&15]]
+		a.ac[i] = &a.acBins[acOf[c.ta&15]]
+	}
+	a.dec.reset(pos)
+	return a
+}
+
+// restartAt starts a restart interval at pos: the decoder, the statistics
+// bins and the DC contexts start afresh (T.81 F.2.4.4); the caller resets
+// the DC predictions.
+func (a *arithScan) restartAt(pos int) {
+	for i := range a.dcBins {
+		a.dcBins[i] = [64]uint8{}
+	}
+	for i := range a.acBins {
+		a.acBins[i] = [256]uint8{}
+	}
+	a.ctx = [4]uint8{}
+	a.dec.reset(pos)
+}
+
+// restart ends a restart interval: it skips to the RSTn marker that must
+// follow, and past it.
+func (a *arithScan) restart() error {
+	if err := a.overrun(); err != nil {
+		return err
+	}
+	at, m := nextMarker(a.dec.data, a.dec.pos, false)
+	if at < 0 {
+		return truncated("missing RST marker")
+	}
+	if m < 0xd0 || m > 0xd7 {
+		return truncated("marker before the scan's last MCU")
+	}
+	a.restartAt(at + 2)
+	return nil
+}
+
+// overrun returns an error wrapping io.ErrUnexpectedEOF if the decoding
+// reached the end of the data: the data of a scan in a whole file ends at
+// a marker. (It may read past a marker: an encoder drops the zero bytes
+// at the end of the data, and the decoder reads zeros for them.)
+func (a *arithScan) overrun() error {
+	if a.dec.eof {
+		return truncated("entropy-coded data ends early")
+	}
+	return nil
+}
+
+// Errors of the arithmetic decoding of corrupt data.
+var (
+	errArithMagnitude = formatError("arithmetic-coded magnitude too large")
+	errArithIndex     = formatError("arithmetic-coded coefficient index out of range")
+)
+
+// decodeDC decodes the DC difference of a block of scan component i and
+// adds it to *pred (T.81 F.2.4.1).
+func (a *arithScan) decodeDC(i int, pred *int32) error {
+	i &= 3
+	st := a.dc[i]
+	dec := &a.dec
+	cx := a.ctx[i] & 31
+	if dec.decode(&st[cx]) == 0 {
+		a.ctx[i] = 0
+		return nil
+	}
+	sign := dec.decode(&st[(cx+1)&63])
+	b := (uint32(cx) + 2 + sign) & 63
+	m := dec.decode(&st[b])
+	if m != 0 {
+		b = 20
+		for dec.decode(&st[b&63]) != 0 {
+			m <<= 1
+			if m == 0x8000 {
+				return errArithMagnitude
+			}
+			b++
+		}
+	}
+	switch {
+	case m < a.lo[i]:
+		a.ctx[i] = 0
+	case m > a.hi[i]:
+		a.ctx[i] = uint8(12 + 4*sign)
+	default:
+		a.ctx[i] = uint8(4 + 4*sign)
+	}
+	v := m
+	b += 14
+	for m >>= 1; m != 0; m >>= 1 {
+		if dec.decode(&st[b&63]) != 0 {
+			v |= m
+		}
+	}
+	d := int32(v) + 1
+	if sign != 0 {
+		d = -d
+	}
+	*pred += d
+	return nil
+}
+
+// decodeAC decodes one AC coefficient of a block of scan component i at
+// zigzag index k or after (T.81 F.2.4.2), within k ≤ se. It returns the
+// index and the value of the coefficient, or eob true at an end of block.
+func (a *arithScan) decodeAC(i, k, se int) (int, int32, bool, error) {
+	st := a.ac[i&3]
+	dec := &a.dec
+	b := uint(3*(k-1)) & 255
+	if dec.decode(&st[b]) != 0 {
+		return k, 0, true, nil
+	}
+	for dec.decode(&st[(b+1)&255]) == 0 {
+		b += 3
+		k++
+		if k > se {
+			return k, 0, false, errArithIndex
+		}
+	}
+	sign := dec.decode(&a.fixed)
+	b += 2
+	m := dec.decode(&st[b&255])
+	if m != 0 && dec.decode(&st[b&255]) != 0 {
+		m = 2
+		b = 189
+		if k > a.kx[i&3] {
+			b = 217
+		}
+		for dec.decode(&st[b&255]) != 0 {
+			m <<= 1
+			if m == 0x8000 {
+				return k, 0, false, errArithMagnitude
+			}
+			b++
+		}
+	}
+	v := m
+	b += 14
+	for m >>= 1; m != 0; m >>= 1 {
+		if dec.decode(&st[b&255]) != 0 {
+			v |= m
+		}
+	}
+	c := int32(v) + 1
+	if sign != 0 {
+		c = -c
+	}
+	return k, c, false, nil
+}
+
+// decodeBlock decodes the coefficients of a block of scan component i of
+// a sequential scan into c, which must be zero, adding the DC difference
+// to *pred. It returns the zigzag index of the last coefficient it set.
+func (a *arithScan) decodeBlock(c *[64]int16, i int, pred *int32) (int, error) {
+	if err := a.decodeDC(i, pred); err != nil {
+		return 0, err
+	}
+	c[0] = int16(*pred)
+	last := 0
+	for k := 1; k <= 63; k++ {
+		nk, v, eob, err := a.decodeAC(i, k, 63)
+		if err != nil {
+			return 0, err
+		}
+		if eob {
+			break
+		}
+		k = nk
+		c[jpegtab.Zigzag[k&63]&63] = int16(v)
+		last = k
+	}
+	return last, nil
+}
+
+// acFirst decodes the band of a block of a first AC scan of a progressive
+// file (T.81 G.1.3.2, with the model of F.2.4.2 over the band) into c, in
+// the form of a zigzagBlock, and returns its nonzero coefficients nz with
+// those it set.
+func (a *arithScan) acFirst(c *zigzagBlock, nz uint64, ss, se int, al uint) (uint64, error) {
+	for k := ss; k <= se; k++ {
+		nk, v, eob, err := a.decodeAC(0, k, se)
+		if err != nil {
+			return nz, err
+		}
+		if eob {
+			break
+		}
+		k = nk
+		if l := acLane(v, al); l != 0 {
+			c[(k>>2)&15] |= l << ((k & 3) * 16)
+			nz |= 1 << (k & 63)
+		}
+	}
+	return nz, nil
+}
+
+// acRefine decodes the band of a block of an AC refinement scan of a
+// progressive file (T.81 G.1.3.3) into c, whose nonzero coefficients are
+// nz: a correction bit for each coefficient that was nonzero, and new
+// coefficients of magnitude 1<<al. It returns nz with those it set.
+func (a *arithScan) acRefine(c *zigzagBlock, nz uint64, ss, se int, al uint) (uint64, error) {
+	st := a.ac[0]
+	dec := &a.dec
+	p1 := uint64(1) << (al & 15)
+	// The last coefficient of the band that an earlier scan made nonzero:
+	// no end of block is coded before it.
+	kex := bits.Len64(nz&(uint64(2)<<(se&63)-1)) - 1
+	for k := ss; k <= se; k++ {
+		b := uint(3*(k-1)) & 255
+		if k > kex && dec.decode(&st[b]) != 0 {
+			break // EOB
+		}
+		for {
+			sh := uint(k&3) * 16
+			if nz>>(k&63)&1 != 0 {
+				if dec.decode(&st[(b+2)&255]) != 0 {
+					c[(k>>2)&15] |= p1 << sh
+				}
+				break
+			}
+			if dec.decode(&st[(b+1)&255]) != 0 {
+				v := p1
+				if dec.decode(&a.fixed) != 0 {
+					v |= 0x8000
+				}
+				c[(k>>2)&15] |= v << sh
+				nz |= 1 << (k & 63)
+				break
+			}
+			b += 3
+			k++
+			if k > se {
+				return nz, errArithIndex
+			}
+		}
+	}
+	return nz, nil
+}
