@@ -1,0 +1,63 @@
+package tiffdec
+
+import (
+	"errors"
+	"io"
+
+	"github.com/escala-img/escala/internal/codec/jpegdec"
+	"github.com/escala-img/escala/internal/codec/mem"
+)
+
+// adobeRGB is an Adobe APP14 segment with colour transform 0, which makes
+// jpegdec (like image/jpeg) read a three-component stream as RGB rather
+// than YCbCr: libtiff writes the RGB of a JPEG-compressed RGB image
+// without a colour transform.
+var adobeRGB = []byte{0xff, 0xee, 0, 14, 'A', 'd', 'o', 'b', 'e', 0, 100, 0, 0, 0, 0, 0}
+
+// jpegChunk decodes strip or tile i, whose JPEG data is raw, to dst: rows
+// rows of a byte a pixel, the gray of a contiguous image or the one
+// sample of a plane. It puts together a JPEG stream from JPEGTables and
+// the strip, as libtiff does, and decodes it with jpegdec.
+func (d *decoder) jpegChunk(s *state, dst, raw []byte, rows int, what string, i int) error {
+	if len(raw) < 2 || raw[0] != 0xff || raw[1] != 0xd8 {
+		return formatError("%s %d: JPEG data does not start with a start-of-image marker", what, i)
+	}
+	b := append(s.jpeg[:0], 0xff, 0xd8)
+	if d.photometric == pRGB && d.planar == 1 {
+		b = append(b, adobeRGB...)
+	}
+	if d.jpegTables.count > 0 {
+		t := d.data[d.jpegTables.at:][:d.jpegTables.count]
+		if len(t) >= 2 && t[0] == 0xff && t[1] == 0xd8 {
+			t = t[2:]
+		}
+		if n := len(t); n >= 2 && t[n-2] == 0xff && t[n-1] == 0xd9 {
+			t = t[:n-2]
+		}
+		b = append(b, t...)
+	}
+	b = append(b, raw[2:]...)
+	s.jpeg = b
+
+	g, err := jpegdec.DecodeGray(b, &jpegdec.Options{MaxPixels: int64(d.chunkW) * int64(d.chunkH)})
+	switch {
+	case errors.Is(err, jpegdec.ErrUnsupported):
+		return unsupported("JPEG data of %s %d: %v", what, i, err)
+	case errors.Is(err, jpegdec.ErrTooLarge):
+		return formatError("%s %d: JPEG data larger than %dx%d", what, i, d.chunkW, d.chunkH)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		// The data lies within the file: it is the JPEG stream that is
+		// cut short, not the file.
+		return formatError("%s %d: JPEG data ends early", what, i)
+	case err != nil:
+		return formatError("%s %d: %v", what, i, err)
+	}
+	defer mem.Bytes.Put(g.Pix)
+	if w, h := g.Rect.Dx(), g.Rect.Dy(); w != d.chunkW || h < rows {
+		return formatError("%s %d: JPEG data of %dx%d pixels, want %dx%d", what, i, w, h, d.chunkW, rows)
+	}
+	for r := range rows {
+		copy(dst[r*d.chunkW:(r+1)*d.chunkW], g.Pix[r*g.Stride:])
+	}
+	return nil
+}
