@@ -6,7 +6,16 @@
 //
 //	go run ./internal/tools/benchcmp -corpus ../shared/corpus
 //
-// It needs python3 with Pillow (Debian: apt-get install python3-pil).
+// With -formats it measures the decoding paths of other formats instead:
+// one photo of the corpus (-source) written as arithmetic-coded JPEG, JPEG
+// with chroma finer than luma, BMP (24-bit, RLE8, RGB565), TIFF (every
+// compression, planar, CMYK) and WebP (lossy and lossless), each made by
+// the tools that users' files come from:
+//
+//	go run ./internal/tools/benchcmp -formats
+//
+// It needs python3 with Pillow (Debian: apt-get install python3-pil), and
+// for -formats libjpeg-turbo-progs, imagemagick and webp.
 package main
 
 import (
@@ -50,6 +59,8 @@ func main() {
 	python := flag.String("python", "", "Python with Pillow (default: the first python3 that has it)")
 	seconds := flag.Float64("seconds", 1, "time spent timing each path of each image")
 	zone := flag.Int("zoneplate", 1024, "size of the generated zone plate added to the images (0: none)")
+	withFormats := flag.Bool("formats", false, "measure -source written in other formats instead of the corpus")
+	source := flag.String("source", "LadyBird.jpg", "-formats: the corpus photo the files are made from")
 	flag.Parse()
 	log.SetFlags(0)
 	if *python == "" {
@@ -59,15 +70,21 @@ func main() {
 		}
 	}
 
-	paths, err := filepath.Glob(filepath.Join(*corpus, "*"))
-	if err != nil || len(paths) == 0 {
-		log.Fatalf("benchcmp: no images in %s", *corpus)
-	}
 	work, err := os.MkdirTemp("", "benchcmp-")
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(work)
+	paths, err := filepath.Glob(filepath.Join(*corpus, "*"))
+	if err != nil || len(paths) == 0 {
+		log.Fatalf("benchcmp: no images in %s", *corpus)
+	}
+	if *withFormats {
+		*zone = 0
+		if paths, err = makeFormats(filepath.Join(*corpus, *source), work); err != nil {
+			log.Fatalf("benchcmp: %v", err)
+		}
+	}
 	script := filepath.Join(work, "pillow.py")
 	if err := os.WriteFile(script, pillowScript, 0o644); err != nil {
 		log.Fatal(err)
@@ -224,8 +241,6 @@ func zonePlate(size int) []byte {
 func kind(p pillow) string {
 	return strings.ToLower(p.Format)
 }
-
-// cpuModel returns the processor's name, as Linux reports it.
 
 func trim(s string, n int) string {
 	if len(s) > n {
