@@ -292,6 +292,16 @@ func (a *arithScan) overrun() error {
 	return nil
 }
 
+// fail returns the error of a decoding that found err: one wrapping
+// io.ErrUnexpectedEOF if the decoder reached the end of the data, whose
+// zeros may well have made it.
+func (a *arithScan) fail(err error) error {
+	if a.dec.eof {
+		return a.overrun()
+	}
+	return err
+}
+
 // Errors of the arithmetic decoding of corrupt data.
 var (
 	errArithMagnitude = formatError("arithmetic-coded magnitude too large")

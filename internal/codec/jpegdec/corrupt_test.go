@@ -279,7 +279,8 @@ func inSegment(tb testing.TB, data []byte, i int) bool {
 // wrapping io.ErrUnexpectedEOF.
 func TestTruncated(t *testing.T) {
 	files := []string{"420-base.jpg", "444-base-rst4.jpg", "420-prog.jpg", "440-prog-rst4.jpg",
-		"gray-prog.jpg", "seq-noninterleaved.jpg", "prog-script.jpg", "exif-thumbnail.jpg", "1x1-422-prog.jpg"}
+		"gray-prog.jpg", "seq-noninterleaved.jpg", "prog-script.jpg", "exif-thumbnail.jpg", "1x1-422-prog.jpg",
+		"arith-420-base-rst4.jpg", "arith-422-prog.jpg", "arith-rgb-base.jpg", "fine-11-22-arith-prog-rst2.jpg", "fine-11-21.jpg"}
 	for _, name := range files {
 		t.Run(name, func(t *testing.T) {
 			data := readTestFile(t, name)

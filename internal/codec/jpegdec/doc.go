@@ -25,18 +25,32 @@
 //
 // # What is supported
 //
-// Baseline (SOF0) and extended sequential (SOF1) Huffman-coded 8-bit files
-// and progressive (SOF2) ones, with one component (gray), three (YCbCr or
-// RGB) or four (Adobe CMYK or YCCK), any sampling factors from 1 to 4,
-// restart intervals, tables redefined between scans, and non-interleaved
-// scans. Everything else is reported as [ErrUnsupported] from the header,
-// before any pixel work, so that the caller can fall back to image/jpeg:
-// arithmetic coding, lossless and hierarchical files, 12-bit samples, 2
-// components, 4 components without an Adobe segment (whose colour model
-// image/jpeg refuses too), a height left to a DNL marker, chroma sampled
-// more finely than luma in a YCbCr file, and in RGB, CMYK and YCCK files
-// sampling factors that do not divide the largest ones, which replication
-// cannot upsample.
+// 8-bit files, baseline (SOF0), extended sequential (SOF1) and progressive
+// (SOF2) with Huffman coding, and extended sequential (SOF9) and
+// progressive (SOF10) with arithmetic coding (T.81 annex D, with DAC
+// conditioning tables), with one component (gray), three (YCbCr or RGB)
+// or four (Adobe CMYK or YCCK), any sampling factors from 1 to 4, restart
+// intervals, tables redefined between scans, and non-interleaved scans.
+// In a YCbCr file whose luma is sampled more coarsely than chroma (cjpeg
+// -sample 1x1,2x2,2x2), the luma is upsampled to the image as djpeg
+// -grayscale does (see upsampleLuma): the gray is libjpeg's.
+//
+// Everything else is reported from the header, before any pixel work, by
+// an error that names it and matches [ErrUnsupported]: lossless and
+// hierarchical files, 12-bit samples, 2 components, 4 components without
+// an Adobe segment (whose colour model image/jpeg refuses too), a height
+// left to a DNL marker, a luma sampling factor that does not divide the
+// chroma's in a YCbCr file, and in RGB, CMYK and YCCK files sampling
+// factors that do not divide the largest ones, which replication cannot
+// upsample. libjpeg refuses all of them as well for a gray decode, and
+// image/jpeg decodes none of them.
+//
+// An arithmetic-coded scan is decoded by the same decoder whether the
+// file is sequential or progressive, one binary decision at a time; its
+// chroma blocks are decoded only to keep the statistics in step, and
+// chroma-only scans are skipped as in Huffman-coded files. Corrupt data
+// cannot make it loop: each block takes a bounded number of decisions,
+// and past the end of the data the decoder reads zeros, as T.81 says.
 //
 // # Accuracy
 //
@@ -54,7 +68,11 @@
 // DCT domain: each output sample is the mean of a 2×2, 4×4 or 8×8 square of
 // the full decode, computed exactly for the lowest 4×4, 2×2 or 1×1
 // frequencies of each block and ignoring the rest; the gray of a colour
-// file is then computed from those samples.
+// file is then computed from those samples. A luma sampled more coarsely
+// than chroma is decoded so at 1/Scale of its own size and upsampled as
+// at full size; libjpeg instead decodes it at a larger size when the
+// ratio allows (djpeg -scale 1/2 of a file with luma at half size uses
+// the full inverse DCT), so the two differ there.
 //
 // # Assembly
 //
@@ -90,7 +108,12 @@
 // buffers, a few rows of MCUs, and a colour one also a byte for each sample
 // of each component; a progressive file needs the output image and a little
 // over two bytes for each sample of each component that is decoded: the
-// luma alone, or all components of a colour file. Both are checked against
-// [Options.MaxPixels] and against the amount of entropy-coded data (every
-// block costs at least one bit) before they are allocated.
+// luma alone, or all components of a colour file. A file whose luma is
+// upsampled also holds the luma's samples, a byte each. All are checked
+// against [Options.MaxPixels], and those of a Huffman-coded file against
+// the amount of entropy-coded data too (every block costs at least one
+// bit), before they are allocated. An arithmetic-coded file has no such
+// bound: the QM-coder can code a flat image in a few bytes, and drops the
+// zero bytes at the end of its data, so only MaxPixels bounds what a small
+// file makes DecodeGray allocate and do.
 package jpegdec

@@ -43,8 +43,6 @@ func fuzzSeeds(tb testing.TB) []testFile {
 	add("progressive-1x1-truncated", prog1[:len(prog1)-9])
 	add("restart-every-mcu", rst)
 
-	add("whole-ycck-1x1", readTestFile(tb, "1x1-ycck.jpg"))
-	add("whole-extended-sof1", readTestFile(tb, "extended-sof1.jpg"))
 	add("sof-12-bit", patched(seq, func(b []byte) { b[sof+4] = 12 }))
 	add("sof-arithmetic", patched(seq, func(b []byte) { b[sof+1] = 0xc9 }))
 	add("sof-zero-width", patched(seq, func(b []byte) { b[sof+7], b[sof+8] = 0, 0 }))
@@ -69,6 +67,16 @@ func fuzzSeeds(tb testing.TB) []testFile {
 	add("progressive-ac-before-dc", patched(prog, func(b []byte) { b[psos+7], b[psos+8] = 1, 5 }))
 	add("progressive-ss-over-se", patched(prog, func(b []byte) { b[psos2+7], b[psos2+8] = 5, 3 }))
 	add("cmyk-truncated", cmyk[:len(cmyk)/2])
+
+	arith := readTestFile(tb, "arith-17x9-420.jpg")
+	asof := findSegment(tb, arith, 0xc9).at
+	asos := findSegment(tb, arith, 0xda)
+	aprog := readTestFile(tb, "arith-1x1-gray-prog.jpg")
+	add("arith-huge", patched(arith, func(b []byte) { copy(b[asof+5:], []byte{0xff, 0xff, 0xff, 0xff}) }))
+	add("arith-scan-corrupt", patched(arith, func(b []byte) { copy(b[asos.end+10:], []byte{0xff, 0x00, 0x13, 0xff, 0xd3}) }))
+	add("arith-progressive-refine-first", patched(aprog, func(b []byte) { b[nthSegment(tb, b, 0xda, 0).at+9] = 0x10 }))
+	fine := readTestFile(tb, "fine-17x9-11-22-prog.jpg")
+	add("fine-chroma-truncated", fine[:len(fine)*2/3])
 	return seeds
 }
 

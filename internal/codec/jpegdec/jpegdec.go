@@ -9,13 +9,15 @@ import (
 	"github.com/escala-img/escala/internal/codec/par"
 )
 
-// ErrUnsupported means the file uses something this decoder leaves to
-// image/jpeg: arithmetic coding, lossless or hierarchical JPEG, 12-bit
-// samples, 2 components, 4 components without an Adobe APP14 segment, a
-// height given by a DNL marker, a luma component sampled more coarsely than
-// another component of a YCbCr file, or sampling factors of an RGB, CMYK or
-// YCCK file that do not divide the largest ones. The caller falls back to
-// image/jpeg. It is returned from the header alone, before any pixel work.
+// ErrUnsupported matches (with errors.Is) the errors of files that use
+// something this decoder does not decode: lossless or hierarchical JPEG,
+// 12-bit samples, 2 components, 4 components without an Adobe APP14
+// segment, a height given by a DNL marker, a luma sampling factor that does
+// not divide the chroma's in a YCbCr file, or sampling factors of an RGB,
+// CMYK or YCCK file that do not divide the largest ones. Those errors name
+// the feature ("jpegdec: 12-bit samples are not supported"). They are
+// returned from the header alone, before any pixel work. image/jpeg
+// decodes none of these files either.
 var ErrUnsupported = errors.New("jpegdec: unsupported JPEG")
 
 // ErrTooLarge means the image has more pixels than [Options.MaxPixels], or
@@ -29,12 +31,13 @@ var ErrTooLarge = errors.New("jpegdec: image too large")
 // value: no pixel limit and full size.
 type Options struct {
 	// MaxPixels is the largest width×height that is decoded; a larger image
-	// gives ErrTooLarge (see there). 0 means no limit. With a limit, what
-	// DecodeGray allocates stays under 10 bytes per pixel of MaxPixels plus
-	// 20 MiB: the image, and for a progressive file about 2 bytes of
-	// coefficients per pixel and per component decoded (one for gray and
-	// YCbCr, up to four for CMYK), more only for images a few pixels wide
-	// or high.
+	// gives ErrTooLarge (see there). 0 means no limit, which leaves an
+	// arithmetic-coded file of a few bytes free to ask for gigabytes (see
+	// the package doc). With a limit, what DecodeGray allocates stays under
+	// 10 bytes per pixel of MaxPixels plus 20 MiB: the image, and for a
+	// progressive file about 2 bytes of coefficients per pixel and per
+	// component decoded (one for gray and YCbCr, up to four for CMYK), more
+	// only for images a few pixels wide or high.
 	MaxPixels int64
 
 	// Scale is 1 (0 means 1), 2, 4 or 8: the image is decoded at 1/Scale of
@@ -51,7 +54,7 @@ type Config struct {
 	// Components is the number of colour components the frame header
 	// gives: 1 for gray, 3 for YCbCr or RGB, 4 for CMYK or YCCK.
 	Components int
-	// Progressive reports a progressive (SOF2) file.
+	// Progressive reports a progressive (SOF2 or SOF10) file.
 	Progressive bool
 }
 
@@ -63,10 +66,12 @@ type Config struct {
 // shares nothing with data, and data is only read.
 //
 // Corrupt files give an error, never a panic. Truncated ones give an error
-// that wraps io.ErrUnexpectedEOF, and so does a scan whose entropy-coded
-// data ends at a marker before its last MCU. Files that use what this package
-// leaves to image/jpeg give ErrUnsupported, and images larger than
-// opts.MaxPixels ErrTooLarge; both before any pixel memory is allocated.
+// that wraps io.ErrUnexpectedEOF, and so does a Huffman-coded scan whose
+// entropy-coded data ends at a marker before its last MCU (an
+// arithmetic-coded one reads zeros past it, as T.81 says). Files that use
+// what this package does not decode give an error naming it that matches
+// ErrUnsupported, and images larger than opts.MaxPixels ErrTooLarge; both
+// before any pixel memory is allocated.
 //
 // DecodeGray may use up to GOMAXPROCS goroutines for images of 512×512
 // pixels or more when no other call of the codecs runs (see

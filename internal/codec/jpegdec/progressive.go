@@ -290,7 +290,7 @@ func (s *progScan) dcRowArith(d *decoder) error {
 			}
 			pred := &s.pred[sl.c&3]
 			if err := s.ar.decodeDC(sl.c, pred); err != nil {
-				return err
+				return s.ar.fail(err)
 			}
 			if c != nil {
 				*c |= uint64(uint16(*pred << al))
@@ -325,7 +325,7 @@ func (s *progScan) acRowArith() error {
 			p.nz[bi], err = s.ar.acFirst(c, p.nz[bi], ss, se, al)
 		}
 		if err != nil {
-			return err
+			return s.ar.fail(err)
 		}
 	}
 	return nil

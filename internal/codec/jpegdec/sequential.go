@@ -173,7 +173,7 @@ func (s *seqDecoder) arithMCU(buf *coefBuf, mx, my, r0 int) error {
 		if sl.plane < 0 || bx >= sl.bw || by >= sl.bh {
 			l, err := s.ar.decodeBlock(&s.scratch, sl.c, &s.pred[sl.c&3])
 			if err != nil {
-				return err
+				return s.ar.fail(err)
 			}
 			clearBlock(&s.scratch, l)
 			continue
@@ -181,7 +181,7 @@ func (s *seqDecoder) arithMCU(buf *coefBuf, mx, my, r0 int) error {
 		bi := (by-r0*sl.vb)*sl.bw + bx
 		l, err := s.ar.decodeBlock((*[64]int16)(buf.coef[sl.plane&3][bi*64:]), sl.c, &s.pred[sl.c&3])
 		if err != nil {
-			return err
+			return s.ar.fail(err)
 		}
 		buf.last[sl.plane&3][bi] = uint8(l)
 	}
