@@ -75,6 +75,48 @@ func (d *decoder) checkBuffers() error {
 
 var tooLargeBuffers = fmt.Errorf("%w: strips or tiles too large for this platform", ErrTooLarge)
 
+// expansion is the most bytes that a byte of data compressed with each
+// scheme can decompress to: 128 of 2 for PackBits, a 12-bit code of up to
+// 4094 bytes for LZW, 258 of a bit for Deflate, a row of 1 bit for CCITT
+// (counted as 8 rows a byte by checkData), a block of 8×8 samples of 1 bit
+// for JPEG.
+var expansion = map[int]int64{
+	cNone: 1, cPackBits: 64, cLZW: 4096, cDeflate: 258 * 8, cDeflate2: 258 * 8, cJPEG: 64 * 8,
+}
+
+// checkData refuses, before the image is allocated, a file whose strips or
+// tiles hold too few bytes to decompress to the image: the file ends early,
+// or it is corrupt.
+func (d *decoder) checkData() error {
+	need := int64(d.planes) * int64(d.across) * (int64(d.down-1)*d.planeBytes(d.chunkH) + d.planeBytes(d.lastRows()))
+	could := d.sumCount * expansion[d.compression]
+	if d.compression == cG3 || d.compression == cG4 {
+		could = (8*d.sumCount + int64(d.across*d.down)) * d.rowBytes(d.chunkW)
+	}
+	if d.compression == cJPEG {
+		need = int64(d.planes) * int64(d.width) * int64(d.height)
+	}
+	if could >= need {
+		return nil
+	}
+	what := "strip"
+	if d.tiled {
+		what = "tile"
+	}
+	if d.pastEnd >= 0 {
+		return truncated("%s %d", what, d.pastEnd)
+	}
+	return formatError("%d bytes of compressed data cannot make %d bytes of samples", d.sumCount, need)
+}
+
+// lastRows returns the rows of the last strip, or of a tile.
+func (d *decoder) lastRows() int {
+	if d.tiled {
+		return d.chunkH
+	}
+	return d.height - (d.down-1)*d.chunkH
+}
+
 // state is what a decode keeps between strips and tiles.
 type state struct {
 	bufs    [][]byte // a strip or tile of each plane, decompressed

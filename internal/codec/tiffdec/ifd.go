@@ -111,7 +111,9 @@ type decoder struct {
 	planes         int // planes of strips or tiles: 1, or spp when separate
 	offsets        entry
 	counts         entry // count 0 when the file has no byte counts
-	maxCount       int   // the largest byte count of a strip or tile
+	maxCount       int   // the largest byte count of a strip or tile, within data
+	sumCount       int64 // the bytes of all strips or tiles, within data
+	pastEnd        int   // the first strip or tile that data cuts short, or -1
 }
 
 // parse reads the TIFF header and first directory of data and checks what
@@ -525,6 +527,9 @@ func (d *decoder) readLayout(tags map[uint16]entry) error {
 		}
 		d.chunkW, d.chunkH = d.width, min(rps, d.height)
 	}
+	if err := d.checkSize(0); err != nil {
+		return err
+	}
 	if d.subY > 1 && !d.tiled && d.chunkH%d.subY != 0 && d.chunkH != d.height {
 		return formatError("%d rows a strip with YCbCr subsampling %dx%d", d.chunkH, d.subX, d.subY)
 	}
@@ -566,10 +571,15 @@ func (d *decoder) readLayout(tags map[uint16]entry) error {
 		}
 		d.counts = cnt
 	}
+	d.pastEnd = -1
 	for i := range int(want) {
 		off, n := d.chunkRange(i)
-		n = max(min(n, int64(len(d.data))-off), 0) // more is never read
-		d.maxCount = max(d.maxCount, int(n))
+		in := max(min(n, int64(len(d.data))-off), 0) // more is never read
+		if in < n && d.pastEnd < 0 {
+			d.pastEnd = i
+		}
+		d.maxCount = max(d.maxCount, int(in))
+		d.sumCount += in
 	}
 	return nil
 }

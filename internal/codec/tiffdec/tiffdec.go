@@ -96,6 +96,9 @@ func DecodeGray(data []byte, opts *Options) (*image.Gray, error) {
 	if err := d.checkSize(o.MaxPixels); err != nil {
 		return nil, err
 	}
+	if err := d.checkData(); err != nil {
+		return nil, err
+	}
 	img := &image.Gray{Pix: mem.Bytes.Get(d.width * d.height), Stride: d.width, Rect: image.Rect(0, 0, d.width, d.height)}
 	if err := d.decode(img); err != nil {
 		mem.Bytes.Put(img.Pix)
@@ -143,7 +146,7 @@ func (d *decoder) config() Config {
 func (d *decoder) checkSize(maxPixels int64) error {
 	n := int64(d.width) * int64(d.height)
 	tile := int64(d.chunkW) * int64(d.chunkH)
-	const most = math.MaxInt / 16
+	const most = min(math.MaxInt/16, 1<<40)
 	if n > most || tile > most {
 		return fmt.Errorf("%w: %dx%d is more than this platform can address", ErrTooLarge, d.width, d.height)
 	}
