@@ -5,7 +5,7 @@ package jpegenc
 // columns runs the column pass of [block.fdctQuant] over b.ws and
 // quantises each result with t straight into zz, except DC, whose exact
 // sum it returns.
-func (b *block) columns(zz *coefs, t *quantizer) (dcSum int) {
+func (b *block) columns(zz *coefs, t *quantizer) (dcSum int64) {
 	ws, r := &b.ws, &t.recip
 	{ // column 0
 		d0, d1, d2, d3 := ws[0], ws[1], ws[2], ws[3]

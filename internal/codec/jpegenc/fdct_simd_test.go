@@ -191,7 +191,7 @@ func TestVecQuantizer(t *testing.T) {
 			}
 		}
 		for i := range 8 {
-			if int(qt.vec.dcHalf[i]) != qt.dcHalf || int(qt.vec.dcMul[i]) != qt.dcMul {
+			if int64(qt.vec.dcHalf[i]) != qt.dcHalf || int64(qt.vec.dcMul[i]) != qt.dcMul {
 				t.Fatalf("q%d: lane %d of dcHalf, dcMul = %d, %d, want %d, %d",
 					quality, i, qt.vec.dcHalf[i], qt.vec.dcMul[i], qt.dcHalf, qt.dcMul)
 			}

@@ -2,6 +2,7 @@ package jpegenc
 
 import (
 	"flag"
+	"math"
 	"testing"
 
 	"github.com/escala-img/escala/internal/tools/fuzzcorpus"
@@ -45,7 +46,7 @@ var encodeSeeds = []encodeSeed{
 	{"quality-1", 24, 16, 24, 0, 0, 1, 0, []byte{0, 255, 0, 255}},
 	{"quality-100", 24, 16, 24, 0, 0, 100, 0, []byte{0, 255, 17}},
 	{"quality-101", 8, 8, 8, 0, 0, 101, 0, []byte{9}},
-	{"quality-negative", 8, 8, 8, 0, 0, -1 << 40, 0, []byte{10}},
+	{"quality-negative", 8, 8, 8, 0, 0, math.MinInt32, 0, []byte{10}},
 	{"no-pixels", 70, 3, 60, 0, 0, 100, 3, nil},
 	{"black", 33, 33, 33, 0, 0, 100, 0, []byte{0, 249}},
 	{"white", 33, 33, 33, 0, 0, 100, 0, []byte{255, 249}},

@@ -41,7 +41,7 @@ package jpegenc
 // columns runs the column pass of [block.fdctQuant] over b.ws and
 // quantises each result with t straight into zz, except DC, whose exact
 // sum it returns.
-func (b *block) columns(zz *coefs, t *quantizer) (dcSum int) {
+func (b *block) columns(zz *coefs, t *quantizer) (dcSum int64) {
 	ws, r := &b.ws, &t.recip
 `)
 	// out stores output u of column c.

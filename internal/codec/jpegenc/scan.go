@@ -122,7 +122,7 @@ func (w *bitWriter) writeBlock(zz *coefs, mask uint64, diff int) {
 	// (code-s)<<size + diff+s is the code followed by the low size bits of
 	// diff, less one if it is negative (s = -1), the borrow of diff-1
 	// being absorbed by the extra 1<<size.
-	s := diff >> 63
+	s := diff >> (bits.UintSize - 1)
 	size := uint(nbits[((diff^s)-s)&2047])
 	hc := dcCodes[uint8(size)]
 	n := uint(hc & 0xff)

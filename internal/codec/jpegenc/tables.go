@@ -133,7 +133,7 @@ type quantizer struct {
 
 	// DC is quantised exactly: for 0 ≤ n < 2^14 (a DC sum of at most
 	// 64·128 plus dcHalf), n·dcMul>>dcShift is n/(8·q[0]) rounded down.
-	dcMul, dcHalf int
+	dcMul, dcHalf int64
 
 	// vec holds the same numbers for the vector code.
 	vec vecQuantizer
@@ -162,7 +162,7 @@ func newQuantizer(q *[64]uint8) *quantizer {
 		step := float64(q[n]) * aanScale(u) * aanScale(c) * 8 * (1 << inBits)
 		t.recip[k] = int64(math.Round((1 << recipBits) / step))
 	}
-	d := 8 * int(q[0])
+	d := 8 * int64(q[0])
 	t.dcMul = (1<<dcShift + d - 1) / d
 	t.dcHalf = d / 2
 

@@ -112,7 +112,7 @@ func TestQuantizerDC(t *testing.T) {
 		qt := newQuantizer(&tab)
 		d := 8 * q0
 		for n := 0; n <= 64*128+d/2; n++ {
-			if got, want := n*qt.dcMul>>dcShift, n/d; got != want {
+			if got, want := int64(n)*qt.dcMul>>dcShift, int64(n/d); got != want {
 				t.Fatalf("q0 = %d: %d·dcMul>>dcShift = %d, want %d", q0, n, got, want)
 			}
 		}
