@@ -59,7 +59,7 @@ func (d *decoder) memory() int64 {
 	}
 	if d.compression == cJPEG {
 		m += int64(d.maxCount) + int64(d.jpegTables.count) + 32
-		m += jpegdecMemory(int64(d.chunkW) * int64(d.chunkH))
+		m += jpegdecMemory(d.jpegPixels())
 	}
 	return m
 }

@@ -39,12 +39,12 @@ func (d *decoder) jpegChunk(s *state, dst, raw []byte, rows int, what string, i 
 	b = append(b, raw[2:]...)
 	s.jpeg = b
 
-	g, err := jpegdec.DecodeGray(b, &jpegdec.Options{MaxPixels: int64(d.chunkW) * int64(d.chunkH)})
+	g, err := jpegdec.DecodeGray(b, &jpegdec.Options{MaxPixels: d.jpegPixels()})
 	switch {
 	case errors.Is(err, jpegdec.ErrUnsupported):
 		return unsupported("JPEG data of %s %d: %v", what, i, err)
 	case errors.Is(err, jpegdec.ErrTooLarge):
-		return formatError("%s %d: JPEG data larger than %dx%d", what, i, d.chunkW, d.chunkH)
+		return formatError("%s %d: JPEG data much larger than %dx%d", what, i, d.chunkW, d.chunkH)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		// The data lies within the file: it is the JPEG stream that is
 		// cut short, not the file.
@@ -60,4 +60,12 @@ func (d *decoder) jpegChunk(s *state, dst, raw []byte, rows int, what string, i 
 		copy(dst[r*d.chunkW:(r+1)*d.chunkW], g.Pix[r*g.Stride:])
 	}
 	return nil
+}
+
+// jpegPixels returns the MaxPixels that a strip or tile's JPEG stream is
+// decoded with: its pixels, and room for the padding to whole MCUs of up
+// to 32×32 pixels, which jpegdec also checks against MaxPixels, so that
+// strips of a row or two decode.
+func (d *decoder) jpegPixels() int64 {
+	return (int64(d.chunkW) + 32) * (int64(d.chunkH) + 32)
 }

@@ -272,6 +272,7 @@ def main():
     # Pillow's writer, through libtiff.
     pillow("pil-rgb-deflate.tif", "RGB, Adobe Deflate", "RGB", compression="tiff_adobe_deflate")
     pillow("pil-rgb-jpeg.tif", "RGB, JPEG", "RGB", compression="jpeg")
+    pillow("pil-ycbcr-jpeg.tif", "YCbCr, JPEG", "YCbCr", compression="jpeg")
     pillow("pil-rgba-packbits.tif", "RGB with unassociated alpha, PackBits", "RGBA", compression="packbits")
     pillow("pil-gray-lzw.tif", "8-bit gray, LZW", "L", compression="tiff_lzw")
     pillow("pil-la-deflate.tif", "gray with alpha, Deflate", "LA", compression="tiff_adobe_deflate")
