@@ -217,7 +217,7 @@ func marshalRequest(req *Request) (meta, body []byte, err error) {
 	switch {
 	case math.IsNaN(o.Factor) || math.IsInf(o.Factor, 0) || o.Factor < 0:
 		return nil, nil, fmt.Errorf("%w: factor %v", scaler.ErrInvalidOptions, o.Factor)
-	case o.Width < 0 || o.Height < 0 || o.Width > math.MaxUint32 || o.Height > math.MaxUint32:
+	case o.Width < 0 || o.Height < 0 || int64(o.Width) > math.MaxUint32 || int64(o.Height) > math.MaxUint32:
 		return nil, nil, fmt.Errorf("%w: size %dx%d", scaler.ErrInvalidOptions, o.Width, o.Height)
 	case o.Quality < 0 || o.Quality > 100:
 		return nil, nil, fmt.Errorf("%w: quality %d", scaler.ErrInvalidOptions, o.Quality)
@@ -264,6 +264,9 @@ func parseRequest(f *frame) (*Request, error) {
 	o.Factor = math.Float64frombits(binary.BigEndian.Uint64(m[0:]))
 	o.Width = int(binary.BigEndian.Uint32(m[8:]))
 	o.Height = int(binary.BigEndian.Uint32(m[12:]))
+	if o.Width < 0 || o.Height < 0 { // past MaxInt on a 32-bit platform
+		return nil, fmt.Errorf("%w: size %dx%d is too large", scaler.ErrInvalidOptions, binary.BigEndian.Uint32(m[8:]), binary.BigEndian.Uint32(m[12:]))
+	}
 	if math.IsNaN(o.Factor) || math.IsInf(o.Factor, 0) || o.Factor < 0 {
 		return nil, fmt.Errorf("%w: factor %v is not a positive number", scaler.ErrInvalidOptions, o.Factor)
 	}

@@ -327,7 +327,7 @@ func checkRequest(req *Request, src []byte) error {
 	switch {
 	case math.IsNaN(o.Factor) || math.IsInf(o.Factor, 0) || o.Factor < 0:
 		return fmt.Errorf("factor %v", o.Factor)
-	case o.Width < 0 || o.Height < 0 || o.Width > math.MaxUint32 || o.Height > math.MaxUint32:
+	case o.Width < 0 || o.Height < 0 || int64(o.Width) > math.MaxUint32 || int64(o.Height) > math.MaxUint32:
 		return fmt.Errorf("size %dx%d", o.Width, o.Height)
 	case o.Quality < 0 || o.Quality > 100:
 		return fmt.Errorf("quality %d", o.Quality)
