@@ -69,6 +69,10 @@ func TestSmall(t *testing.T) {
 			field{tagColorMap, 3, []uint32{0xffff, 0x0aff, 0, 0x14ff, 0, 0x1eff}}),
 			// Entry 0 is red, entry 1 (10, 20, 30) from the high bytes.
 			[][]byte{{0b01_000000, 0b10_000000}}, []byte{76, 18, 18, 76}},
+		{"float gray", be, with(grayFields(2, 2, 1, 1), short(tagBitsPerSample, 32), short(tagSampleFormat, 3)),
+			// -1, 0.6, 254.9 and 300: truncated and clamped.
+			[][]byte{{0xbf, 0x80, 0, 0, 0x3f, 0x19, 0x99, 0x9a, 0x43, 0x7e, 0xe6, 0x66, 0x43, 0x96, 0, 0}},
+			[]byte{0, 0, 254, 255}},
 		{"gray PackBits", le, grayFields(2, 2, 32773, 1),
 			// A literal of 1 byte, then a run of 3.
 			[][]byte{{0, 7, 0xfe, 9}}, []byte{7, 9, 9, 9}},
@@ -106,7 +110,9 @@ func TestUnsupported(t *testing.T) {
 		{"Group 3 fill", buildTIFF(le, with(gray, short(tagCompression, 3), short(tagBitsPerSample, 1), long(tagT4Options, 4)), strip), "fill bits"},
 		{"JBIG", buildTIFF(le, with(gray, short(tagCompression, 34661)), strip), "compression 34661"},
 		{"CIELab", buildTIFF(le, with(gray, short(tagPhotometric, 8), short(tagSamplesPerPixel, 3)), strip), "CIELab"},
-		{"float", buildTIFF(le, with(gray, short(tagBitsPerSample, 32), short(tagSampleFormat, 3)), strip), "floating-point samples"},
+		{"float RGB", buildTIFF(le, with(gray, short(tagBitsPerSample, 32), short(tagSampleFormat, 3), short(tagPhotometric, 2), short(tagSamplesPerPixel, 3)), strip), "floating-point samples"},
+		{"64-bit float", buildTIFF(le, with(gray, short(tagBitsPerSample, 64), short(tagSampleFormat, 3)), strip), "floating-point samples"},
+		{"32-bit integer", buildTIFF(le, with(gray, short(tagBitsPerSample, 32)), strip), "32-bit integer"},
 		{"signed", buildTIFF(le, with(gray, short(tagSampleFormat, 2)), strip), "signed"},
 		{"12-bit", buildTIFF(le, with(gray, short(tagBitsPerSample, 12)), strip), "12-bit"},
 		{"float predictor", buildTIFF(le, with(gray, short(tagPredictor, 3)), strip), "floating-point predictor"},

@@ -20,35 +20,40 @@
 // differencing (Predictor 2) of 8- and 16-bit samples; FillOrder 2.
 // Samples of 1, 2, 4, 8 and 16 bits for gray (WhiteIsZero, BlackIsZero)
 // and palette images, and of 8 and 16 bits for RGB and CMYK (separated,
-// InkSet 1) ones, with an extra sample of associated or unassociated alpha,
-// and 8-bit YCbCr with any subsampling of 1, 2 or 4.
+// InkSet 1) ones, with an extra sample of associated or unassociated alpha;
+// 8-bit YCbCr with any subsampling of 1, 2 or 4; and 32-bit floating-point
+// gray.
 //
 // Everything else gives an error wrapping [ErrUnsupported] that names it,
 // from the header alone: BigTIFF, old-style JPEG (6), CCITT modified
 // Huffman (2), Group 3 two-dimensional or with fill bits (which
 // x/image/ccitt does not read), other compressions, CIELab and
-// other photometric interpretations, signed and floating-point samples,
-// the floating-point predictor, JPEG-compressed CMYK and YCbCr in planes.
+// other photometric interpretations, signed samples, 32-bit integer
+// samples, floating-point samples but 32-bit gray ones, the floating-point
+// predictor, JPEG-compressed CMYK and YCbCr in planes.
 // Only the first image file directory is read; the others, and sub-IFDs,
 // are ignored, so the directory chain is never followed.
 //
 // # Gray
 //
 // The gray of a pixel is the ITU-R 601-2 luma of its 8-bit RGB colour, as
-// package scaler computes it, composited onto white when there is alpha
-// (c·a + 255·(255−a) + 127)/255 for unassociated alpha and c + 255 − a for
-// associated. 16-bit samples keep their high byte, as Pillow's unpackers
-// do. Samples of 1, 2 and 4 bits are scaled to 0..255. A palette colour is
-// the high bytes of its ColorMap entries, as Pillow takes them. CMYK is
-// converted to RGB as Pillow converts it: each channel is
-// 255·(1−c)·(1−k) for inks c and k as fractions of 255, rounded as
-// Pillow's integer arithmetic rounds it. Uncompressed YCbCr is converted
-// to RGB as libtiff's RGBA interface does, with its YCbCrCoefficients and
-// ReferenceBlackWhite, chroma replicated over its block. JPEG-compressed
-// strips and tiles are put together with the JPEGTables into whole JPEG
-// streams and decoded with package jpegdec: the gray of a YCbCr stream is
-// its luma, an RGB one is marked as such with an Adobe segment, and a
-// stream of one plane gives that plane's samples.
+// package scaler computes it, composited onto white when there is alpha (c·a
+// + 255·(255−a) + 127)/255 for unassociated alpha and c + 255 − a for
+// associated. 16-bit samples keep their high byte, as Pillow's unpackers do.
+// Samples of 1, 2 and 4 bits are scaled to 0..255. A floating-point sample
+// is truncated towards zero and clamped to 0..255, as Pillow converts its
+// "F" images to "L". WhiteIsZero is inverted at every depth; Pillow does not
+// invert 16-bit and floating-point WhiteIsZero gray. A palette colour is the
+// high bytes of its ColorMap entries, as Pillow takes them. CMYK is
+// converted to RGB as Pillow converts it: each channel is 255·(1−c)·(1−k)
+// for inks c and k as fractions of 255, rounded as Pillow's integer
+// arithmetic rounds it. Uncompressed YCbCr is converted to RGB as libtiff's
+// RGBA interface does, with its YCbCrCoefficients and ReferenceBlackWhite,
+// chroma replicated over its block. JPEG-compressed strips and tiles are put
+// together with the JPEGTables into whole JPEG streams and decoded with
+// package jpegdec: the gray of a YCbCr stream is its luma, an RGB one is
+// marked as such with an Adobe segment, and a stream of one plane gives that
+// plane's samples.
 //
 // The TIFF Orientation tag is ignored (Pillow applies it when it loads a
 // file); scaler reads it from the file's directory and applies it.

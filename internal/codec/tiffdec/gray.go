@@ -1,6 +1,9 @@
 package tiffdec
 
-import "image"
+import (
+	"image"
+	"math"
+)
 
 // luma returns the 601-2 luma of an 8-bit RGB colour, rounded to nearest,
 // as scaler.Grayscale computes it.
@@ -50,6 +53,9 @@ func (d *decoder) converter() rowConverter {
 			}
 		}
 	}
+	if d.float {
+		return d.floatGray()
+	}
 	if spp == 1 {
 		lut := d.grayLUT(bps, photometric)
 		return unpacker(bps, d.hiByte(), lut)
@@ -86,6 +92,30 @@ func (d *decoder) converter() rowConverter {
 			}
 		}
 		c8(dst, s)
+	}
+}
+
+// floatGray returns the rowConverter of 32-bit floating-point gray: the
+// value truncated towards zero and clamped to 0..255, as Pillow converts
+// its "F" images to "L" (NaN is 0), then inverted for WhiteIsZero.
+func (d *decoder) floatGray() rowConverter {
+	invert := uint8(0)
+	if d.photometric == pWhiteIsZero {
+		invert = 255
+	}
+	return func(dst []byte, rows [][]byte) {
+		src := rows[0][:4*len(dst)]
+		for i := range dst {
+			v := math.Float32frombits(d.order.Uint32(src[4*i:]))
+			g := uint8(0)
+			switch {
+			case v >= 255:
+				g = 255
+			case v > 0:
+				g = uint8(v)
+			}
+			dst[i] = g ^ invert
+		}
 	}
 }
 

@@ -97,7 +97,8 @@ type decoder struct {
 	alpha         int // alphaNone, alphaAssociated or alphaUnassociated
 	base          int // samples of the colour without extra samples
 	inkSet        int
-	subX, subY    int // YCbCr chroma subsampling
+	float         bool // 32-bit IEEE floating-point samples
+	subX, subY    int  // YCbCr chroma subsampling
 	t4Options     int
 
 	colorMap   entry
@@ -285,10 +286,16 @@ func (d *decoder) read(tags map[uint16]entry) error {
 	}
 	switch sampleFormat {
 	case 1:
+		if d.bps == 32 {
+			return unsupported("32-bit integer samples")
+		}
 	case 2:
 		return unsupported("signed integer samples")
 	case 3:
-		return unsupported("floating-point samples")
+		if d.bps != 32 || d.spp != 1 || d.photometric > pBlackIsZero {
+			return unsupported("floating-point samples other than 32-bit gray")
+		}
+		d.float = true
 	default:
 		return unsupported("SampleFormat %d", sampleFormat)
 	}
@@ -439,6 +446,7 @@ func (d *decoder) read(tags map[uint16]entry) error {
 func (d *decoder) checkDepth() error {
 	switch d.bps {
 	case 8, 16:
+	case 32: // floating-point gray, checked above
 	case 1, 2, 4:
 		if d.spp != 1 || d.photometric > pPalette {
 			return unsupported("%d-bit samples in a pixel of %d samples", d.bps, d.spp)

@@ -11,15 +11,15 @@ import (
 )
 
 // ErrUnsupported is wrapped by the errors of files that use what this
-// decoder does not implement: BigTIFF, old-style JPEG (compression 6),
-// CCITT modified Huffman (compression 2), Group 3 two-dimensional or with
-// fill bits,
-// other compressions, CIELab and other photometric interpretations,
-// floating-point and signed samples, bit depths other than 1, 2, 4, 8 and
-// 16 (and 1, 2 and 4 bits only for gray and palette images), the floating-point
-// predictor, JPEG-compressed CMYK, and YCbCr other than 8-bit contiguous
-// samples. The message names the feature. It is returned from the header
-// alone, before any pixel memory is allocated.
+// decoder does not implement: BigTIFF, old-style JPEG (compression 6), CCITT
+// modified Huffman (compression 2), Group 3 two-dimensional or with fill
+// bits, other compressions, CIELab and other photometric interpretations,
+// signed samples, floating-point samples other than 32-bit gray, bit depths
+// other than 1, 2, 4, 8 and 16 (and 1, 2 and 4 bits only for gray and
+// palette images), the floating-point predictor, JPEG-compressed CMYK, and
+// YCbCr other than 8-bit contiguous samples. The message names the feature.
+// It is returned from the header alone, before any pixel memory is
+// allocated.
 var ErrUnsupported = errors.New("tiffdec: not supported")
 
 // ErrTooLarge means the image, or one of its tiles, has more pixels than

@@ -304,6 +304,12 @@ def main():
         write_tiff(f"ycbcr-{sx}{sy}.tif", f"YCbCr subsampled {sx}x{sy}, uncompressed",
                    W, H, tags, [ycbcr_blocks(rgb, W, H, sx, sy)])
 
+    # 32-bit floating-point gray, 0 to 255 and beyond.
+    f = Image.open(src("gray.pgm")).convert("F")
+    f = Image.eval(f, lambda v: v * 1.1 - 10.3)
+    f.save("float-gray-lzw.tif", compression="tiff_lzw")
+    readme.append(("float-gray-lzw.tif", "32-bit floating-point gray from -10.3 to 270.2, LZW (Pillow F, compression=tiff_lzw)"))
+
     # The tests read nothing else; drop what an earlier run left.
     names = {n for n, _ in readme}
     for f in os.listdir("."):
