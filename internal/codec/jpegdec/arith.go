@@ -208,16 +208,16 @@ const (
 // the scan. Components that use the same table share its bins (T.81
 // F.1.4.4).
 type arithScan struct {
-	dec      arithDecoder
-	dc       [4]*[64]uint8  // the DC bins of each scan component
-	ac       [4]*[256]uint8 // the AC bins of each scan component
-	lo, hi   [4]uint32      // DC conditioning: (1<<L)>>1 and (1<<U)>>1
-	kx       [4]int         // AC conditioning
-	ctx      [4]uint8       // the DC context of each scan component
-	fixed    uint8          // fixedBin
-	dcBins   [][64]uint8
-	acBins   [][256]uint8
-	progress bool // progressive: a restart resets only the bins the scan uses
+	dec    arithDecoder
+	dc     [4]*[64]uint8  // the DC bins of each scan component
+	ac     [4]*[256]uint8 // the AC bins of each scan component
+	lo, hi [4]uint32      // DC conditioning: (1<<L)>>1 and (1<<U)>>1
+	kx     [4]int         // AC conditioning
+	ctx    [4]uint8       // the DC context of each scan component
+	fixed  uint8          // fixedBin
+	dcBins [][64]uint8
+	acBins [][256]uint8
+	vals   [64]int32 // acBand's output
 }
 
 // newArithScan returns the state for decoding scan sc from pos.
@@ -308,45 +308,104 @@ var (
 	errArithIndex     = formatError("arithmetic-coded coefficient index out of range")
 )
 
+// The decoding loops below keep the code register and the interval in
+// local variables, and decode a decision with bin *p as
+//
+//	if na, ok := fastMPS(c, a, *p); ok {
+//		a, bit = na, uint32(*p&1)
+//	} else {
+//		bit, c, a = dec.slowDecide(p, c, na)
+//	}
+//
+// which is decode with its common case inlined.
+
+// fastMPS returns the interval after a decision with bin s, and whether
+// the decision is the bin's MPS with no renormalisation: then it is done.
+func fastMPS(c uint64, a uint32, s uint8) (uint32, bool) {
+	na := a - qeTable[s]&0xffff
+	return na, na >= 0x8000 && uint32(c>>48) < na
+}
+
+// slowDecide finishes a decision with bin *st that fastMPS did not, given
+// the code register c and the interval a less Qe, and returns it with the
+// new register and interval.
+func (d *arithDecoder) slowDecide(st *uint8, c uint64, a uint32) (uint32, uint64, uint32) {
+	d.c = c
+	bit := d.decodeRenorm(st, qeTable[*st], a)
+	return bit, d.c, d.a
+}
+
 // decodeDC decodes the DC difference of a block of scan component i and
 // adds it to *pred (T.81 F.2.4.1).
-func (a *arithScan) decodeDC(i int, pred *int32) error {
+func (as *arithScan) decodeDC(i int, pred *int32) error {
 	i &= 3
-	st := a.dc[i]
-	dec := &a.dec
-	cx := a.ctx[i] & 31
-	if dec.decode(&st[cx]) == 0 {
-		a.ctx[i] = 0
+	st := as.dc[i]
+	dec := &as.dec
+	c, a := dec.c, dec.a
+	var bit uint32
+	p := &st[as.ctx[i]&31]
+	if na, ok := fastMPS(c, a, *p); ok {
+		a, bit = na, uint32(*p&1)
+	} else {
+		bit, c, a = dec.slowDecide(p, c, na)
+	}
+	if bit == 0 {
+		as.ctx[i] = 0
+		dec.c, dec.a = c, a
 		return nil
 	}
-	sign := dec.decode(&st[(cx+1)&63])
-	b := (uint32(cx) + 2 + sign) & 63
-	m := dec.decode(&st[b])
+	p = &st[(as.ctx[i]+1)&63]
+	if na, ok := fastMPS(c, a, *p); ok {
+		a, bit = na, uint32(*p&1)
+	} else {
+		bit, c, a = dec.slowDecide(p, c, na)
+	}
+	sign := bit
+	b := (uint32(as.ctx[i]) + 2 + sign) & 63
+	p = &st[b]
+	if na, ok := fastMPS(c, a, *p); ok {
+		a, bit = na, uint32(*p&1)
+	} else {
+		bit, c, a = dec.slowDecide(p, c, na)
+	}
+	m := bit
 	if m != 0 {
-		b = 20
-		for dec.decode(&st[b&63]) != 0 {
+		for b = 20; ; b++ {
+			p = &st[b&63]
+			if na, ok := fastMPS(c, a, *p); ok {
+				a, bit = na, uint32(*p&1)
+			} else {
+				bit, c, a = dec.slowDecide(p, c, na)
+			}
+			if bit == 0 {
+				break
+			}
 			m <<= 1
 			if m == 0x8000 {
+				dec.c, dec.a = c, a
 				return errArithMagnitude
 			}
-			b++
 		}
 	}
 	switch {
-	case m < a.lo[i]:
-		a.ctx[i] = 0
-	case m > a.hi[i]:
-		a.ctx[i] = uint8(12 + 4*sign)
+	case m < as.lo[i]:
+		as.ctx[i] = 0
+	case m > as.hi[i]:
+		as.ctx[i] = uint8(12 + 4*sign)
 	default:
-		a.ctx[i] = uint8(4 + 4*sign)
+		as.ctx[i] = uint8(4 + 4*sign)
 	}
 	v := m
-	b += 14
+	p = &st[(b+14)&63]
 	for m >>= 1; m != 0; m >>= 1 {
-		if dec.decode(&st[b&63]) != 0 {
-			v |= m
+		if na, ok := fastMPS(c, a, *p); ok {
+			a, bit = na, uint32(*p&1)
+		} else {
+			bit, c, a = dec.slowDecide(p, c, na)
 		}
+		v |= m & -bit
 	}
+	dec.c, dec.a = c, a
 	d := int32(v) + 1
 	if sign != 0 {
 		d = -d
@@ -355,73 +414,127 @@ func (a *arithScan) decodeDC(i int, pred *int32) error {
 	return nil
 }
 
-// decodeAC decodes one AC coefficient of a block of scan component i at
-// zigzag index k or after (T.81 F.2.4.2), within k ≤ se. It returns the
-// index and the value of the coefficient, or eob true at an end of block.
-func (a *arithScan) decodeAC(i, k, se int) (int, int32, bool, error) {
-	st := a.ac[i&3]
-	dec := &a.dec
-	b := uint(3*(k-1)) & 255
-	if dec.decode(&st[b]) != 0 {
-		return k, 0, true, nil
-	}
-	for dec.decode(&st[(b+1)&255]) == 0 {
-		b += 3
-		k++
-		if k > se {
-			return k, 0, false, errArithIndex
+// acBand decodes the AC coefficients of a block of scan component i from
+// zigzag index k to se at most (T.81 F.2.4.2), up to an end of block, into
+// vals by zigzag index, and returns the set of indexes it wrote. vals need
+// not be zero.
+func (as *arithScan) acBand(i, k, se int, vals *[64]int32) (uint64, error) {
+	st := as.ac[i&3]
+	kx := as.kx[i&3]
+	dec := &as.dec
+	c, a := dec.c, dec.a
+	var set uint64
+	var bit uint32
+	for ; k <= se; k++ {
+		b := uint(3*(k-1)) & 255
+		p := &st[b]
+		if na, ok := fastMPS(c, a, *p); ok {
+			a, bit = na, uint32(*p&1)
+		} else {
+			bit, c, a = dec.slowDecide(p, c, na)
 		}
-	}
-	sign := dec.decode(&a.fixed)
-	b += 2
-	m := dec.decode(&st[b&255])
-	if m != 0 && dec.decode(&st[b&255]) != 0 {
-		m = 2
-		b = 189
-		if k > a.kx[i&3] {
-			b = 217
+		if bit != 0 {
+			break // EOB
 		}
-		for dec.decode(&st[b&255]) != 0 {
-			m <<= 1
-			if m == 0x8000 {
-				return k, 0, false, errArithMagnitude
+		for {
+			p = &st[(b+1)&255]
+			if na, ok := fastMPS(c, a, *p); ok {
+				a, bit = na, uint32(*p&1)
+			} else {
+				bit, c, a = dec.slowDecide(p, c, na)
 			}
-			b++
+			if bit != 0 {
+				break
+			}
+			b += 3
+			k++
+			if k > se {
+				dec.c, dec.a = c, a
+				return set, errArithIndex
+			}
 		}
-	}
-	v := m
-	b += 14
-	for m >>= 1; m != 0; m >>= 1 {
-		if dec.decode(&st[b&255]) != 0 {
-			v |= m
+		p = &as.fixed
+		if na, ok := fastMPS(c, a, *p); ok {
+			a, bit = na, 0
+		} else {
+			bit, c, a = dec.slowDecide(p, c, na)
 		}
+		sign := bit
+		b += 2
+		p = &st[b&255]
+		if na, ok := fastMPS(c, a, *p); ok {
+			a, bit = na, uint32(*p&1)
+		} else {
+			bit, c, a = dec.slowDecide(p, c, na)
+		}
+		m := bit
+		if m != 0 {
+			if na, ok := fastMPS(c, a, *p); ok {
+				a, bit = na, uint32(*p&1)
+			} else {
+				bit, c, a = dec.slowDecide(p, c, na)
+			}
+			if bit != 0 {
+				m = 2
+				b = 189
+				if k > kx {
+					b = 217
+				}
+				for ; ; b++ {
+					p = &st[b&255]
+					if na, ok := fastMPS(c, a, *p); ok {
+						a, bit = na, uint32(*p&1)
+					} else {
+						bit, c, a = dec.slowDecide(p, c, na)
+					}
+					if bit == 0 {
+						break
+					}
+					m <<= 1
+					if m == 0x8000 {
+						dec.c, dec.a = c, a
+						return set, errArithMagnitude
+					}
+				}
+			}
+		}
+		v := m
+		p = &st[(b+14)&255] // the magnitude bits: 14 bins on from the last category bin
+		for m >>= 1; m != 0; m >>= 1 {
+			if na, ok := fastMPS(c, a, *p); ok {
+				a, bit = na, uint32(*p&1)
+			} else {
+				bit, c, a = dec.slowDecide(p, c, na)
+			}
+			v |= m & -bit
+		}
+		x := int32(v) + 1
+		if sign != 0 {
+			x = -x
+		}
+		vals[k&63] = x
+		set |= 1 << (k & 63)
 	}
-	c := int32(v) + 1
-	if sign != 0 {
-		c = -c
-	}
-	return k, c, false, nil
+	dec.c, dec.a = c, a
+	return set, nil
 }
 
 // decodeBlock decodes the coefficients of a block of scan component i of
 // a sequential scan into c, which must be zero, adding the DC difference
 // to *pred. It returns the zigzag index of the last coefficient it set.
-func (a *arithScan) decodeBlock(c *[64]int16, i int, pred *int32) (int, error) {
-	if err := a.decodeDC(i, pred); err != nil {
+func (as *arithScan) decodeBlock(c *[64]int16, i int, pred *int32) (int, error) {
+	if err := as.decodeDC(i, pred); err != nil {
 		return 0, err
 	}
 	c[0] = int16(*pred)
+	set, err := as.acBand(i, 1, 63, &as.vals)
+	if err != nil {
+		return 0, err
+	}
 	last := 0
-	for k := 1; k <= 63; k++ {
-		nk, v, eob, err := a.decodeAC(i, k, 63)
-		if err != nil {
-			return 0, err
-		}
-		if eob {
-			break
-		}
-		k = nk
-		c[jpegtab.Zigzag[k&63]&63] = int16(v)
+	for m := set; m != 0; m &= m - 1 {
+		k := trailingZeros(m) & 63
+		c[jpegtab.Zigzag[k]&63] = int16(as.vals[k])
 		last = k
 	}
 	return last, nil
@@ -431,19 +544,16 @@ func (a *arithScan) decodeBlock(c *[64]int16, i int, pred *int32) (int, error) {
 // file (T.81 G.1.3.2, with the model of F.2.4.2 over the band) into c, in
 // the form of a zigzagBlock, and returns its nonzero coefficients nz with
 // those it set.
-func (a *arithScan) acFirst(c *zigzagBlock, nz uint64, ss, se int, al uint) (uint64, error) {
-	for k := ss; k <= se; k++ {
-		nk, v, eob, err := a.decodeAC(0, k, se)
-		if err != nil {
-			return nz, err
-		}
-		if eob {
-			break
-		}
-		k = nk
-		if l := acLane(v, al); l != 0 {
+func (as *arithScan) acFirst(c *zigzagBlock, nz uint64, ss, se int, al uint) (uint64, error) {
+	set, err := as.acBand(0, ss, se, &as.vals)
+	if err != nil {
+		return nz, err
+	}
+	for m := set; m != 0; m &= m - 1 {
+		k := trailingZeros(m) & 63
+		if l := acLane(as.vals[k], al); l != 0 {
 			c[(k>>2)&15] |= l << ((k & 3) * 16)
-			nz |= 1 << (k & 63)
+			nz |= 1 << k
 		}
 	}
 	return nz, nil

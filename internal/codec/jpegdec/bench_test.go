@@ -7,7 +7,9 @@ import (
 	"image/color"
 	"image/jpeg"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -168,6 +170,40 @@ func BenchmarkSmallImages(b *testing.B) {
 						}
 					}
 				})
+			})
+		}
+	}
+}
+
+// BenchmarkArithmetic measures DecodeGray on arithmetic-coded versions of
+// corpus photos, sequential and progressive, which jpegtran makes from
+// them (with the same coefficients), so it needs jpegtran and the corpus.
+func BenchmarkArithmetic(b *testing.B) {
+	if _, err := exec.LookPath("jpegtran"); err != nil {
+		b.Skip("no jpegtran to make arithmetic-coded files")
+	}
+	for _, name := range []string{"LadyBird.jpg", "Elephants_3840x2160.jpg"} {
+		src := filepath.Join(corpusDir, name)
+		if _, err := os.Stat(src); err != nil {
+			b.Skipf("no corpus: %v", err)
+		}
+		for _, mode := range []string{"sequential", "progressive"} {
+			b.Run(strings.TrimSuffix(name, ".jpg")+"/"+mode, func(b *testing.B) {
+				args := []string{"-arithmetic"}
+				if mode == "progressive" {
+					args = append(args, "-progressive")
+				}
+				data, err := exec.Command("jpegtran", append(args, src)...).Output()
+				if err != nil {
+					b.Fatalf("jpegtran: %v", err)
+				}
+				b.ReportAllocs()
+				b.SetBytes(int64(len(data)))
+				for b.Loop() {
+					if _, err := DecodeGray(data, nil); err != nil {
+						b.Fatal(err)
+					}
+				}
 			})
 		}
 	}

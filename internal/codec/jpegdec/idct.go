@@ -61,10 +61,13 @@ const (
 
 // clampByte limits v to 0..255 without branches.
 func clampByte(v int) uint64 {
-	v &^= v >> 63        // negative: 0
-	v |= (255 - v) >> 63 // above 255: all ones
+	v &^= v >> (intBits - 1)        // negative: 0
+	v |= (255 - v) >> (intBits - 1) // above 255: all ones
 	return uint64(uint8(v))
 }
+
+// intBits is the size of an int in bits.
+const intBits = 32 << (^uint(0) >> 63)
 
 // clamp32 limits the sample v to 0..255.
 func clamp32(v int32) byte {
