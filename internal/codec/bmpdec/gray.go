@@ -1,0 +1,250 @@
+package bmpdec
+
+import "math/bits"
+
+// luma returns the ITU-R 601-2 luma of an 8-bit RGB colour, rounded to
+// nearest, as scaler.Grayscale and Pillow's convert("L") compute it.
+func luma(r, g, b uint32) uint8 {
+	return uint8((19595*r + 38470*g + 7471*b + 1<<15) >> 16)
+}
+
+// overWhite composites an 8-bit non-premultiplied channel value c of alpha
+// a onto white, rounded to nearest.
+func overWhite(c, a uint32) uint32 {
+	return (c*a + 255*(255-a) + 127) / 255
+}
+
+// rgbaGray returns the gray of an 8-bit non-premultiplied RGBA colour
+// composited onto white.
+func rgbaGray(r, g, b, a uint32) uint8 {
+	if a != 255 {
+		r, g, b = overWhite(r, a), overWhite(g, a), overWhite(b, a)
+	}
+	return luma(r, g, b)
+}
+
+// paletteGray returns the gray of every palette index of h. Pillow gives
+// the indexes past the palette the colours of its default palette, the
+// gray ramp: index i is gray i.
+func (h *header) paletteGray() *[256]uint8 {
+	var lut [256]uint8
+	for i := range lut {
+		lut[i] = uint8(i)
+	}
+	for i := range len(h.palette) / h.entry {
+		e := h.palette[i*h.entry:]
+		lut[i] = luma(uint32(e[2]), uint32(e[1]), uint32(e[0]))
+	}
+	return &lut
+}
+
+// A rowConverter writes the gray of the len(dst) pixels of one row of
+// stored pixels src to dst.
+type rowConverter func(dst, src []byte)
+
+// indexed returns the rowConverter of palette indexes of depth bits (1, 2,
+// 4 or 8), the leftmost pixel in the high bits of a byte, whose gray lut
+// gives.
+func indexed(depth int, lut *[256]uint8) rowConverter {
+	switch depth {
+	case 8:
+		return func(dst, src []byte) {
+			src = src[:len(dst)]
+			for i, v := range src {
+				dst[i] = lut[v]
+			}
+		}
+	case 4:
+		return func(dst, src []byte) {
+			n := len(dst) / 2
+			for i, v := range src[:n] {
+				o := dst[2*i : 2*i+2 : 2*i+2]
+				o[0], o[1] = lut[v>>4], lut[v&15]
+			}
+			if len(dst)%2 != 0 {
+				dst[len(dst)-1] = lut[src[n]>>4]
+			}
+		}
+	case 2:
+		return func(dst, src []byte) {
+			n := len(dst) / 4
+			for i, v := range src[:n] {
+				o := dst[4*i : 4*i+4 : 4*i+4]
+				o[0], o[1], o[2], o[3] = lut[v>>6], lut[v>>4&3], lut[v>>2&3], lut[v&3]
+			}
+			for i := 4 * n; i < len(dst); i++ {
+				dst[i] = lut[src[i/4]>>(6-2*(i%4))&3]
+			}
+		}
+	}
+	return func(dst, src []byte) {
+		n := len(dst) / 8
+		for i, v := range src[:n] {
+			o := dst[8*i : 8*i+8 : 8*i+8]
+			o[0], o[1], o[2], o[3] = lut[v>>7], lut[v>>6&1], lut[v>>5&1], lut[v>>4&1]
+			o[4], o[5], o[6], o[7] = lut[v>>3&1], lut[v>>2&1], lut[v>>1&1], lut[v&1]
+		}
+		for i := 8 * n; i < len(dst); i++ {
+			dst[i] = lut[src[i/8]>>(7-i%8)&1]
+		}
+	}
+}
+
+// A field is one contiguous bit field of a pixel: the value is
+// (pixel >> shift) & max, and max is 2^width - 1, or 0 for a field that
+// is absent.
+type field struct {
+	shift uint
+	max   uint32
+}
+
+// fieldOf returns the field of a contiguous mask.
+func fieldOf(mask uint32) field {
+	if mask == 0 {
+		return field{}
+	}
+	s := uint(bits.TrailingZeros32(mask))
+	return field{shift: s, max: mask >> s}
+}
+
+// value returns the field's value in pixel v scaled to 8 bits, rounded
+// down as Pillow scales 5- and 6-bit fields: value×255/max.
+func (f field) value(v uint32) uint32 {
+	if f.max == 0 {
+		return 0
+	}
+	return uint32(uint64(v>>f.shift&f.max) * 255 / uint64(f.max))
+}
+
+// byteAt reports whether the field is a whole byte of the pixel, and
+// which one (0 for the low byte).
+func (f field) byteAt() (int, bool) {
+	return int(f.shift / 8), f.max == 0xff && f.shift%8 == 0
+}
+
+// fields are the red, green, blue and alpha fields of a pixel; an absent
+// alpha field means opaque.
+type fields [4]field
+
+// gray returns the gray of pixel v.
+func (fs *fields) gray(v uint32) uint8 {
+	r, g, b := fs[0].value(v), fs[1].value(v), fs[2].value(v)
+	if fs[3].max == 0 {
+		return luma(r, g, b)
+	}
+	return rgbaGray(r, g, b, fs[3].value(v))
+}
+
+// fields returns the bit fields of h's pixels: the masks of a bit field
+// file, or the layout Pillow reads uncompressed pixels of 16 bits (5-5-5),
+// 24 bits and 32 bits (blue, green, red and a byte that is not alpha) in.
+func (h *header) fields() *fields {
+	m := h.masks
+	if h.compression == biRGB {
+		if h.bits == 16 {
+			m = [4]uint32{0x7c00, 0x3e0, 0x1f, 0}
+		} else {
+			m = [4]uint32{0xff0000, 0xff00, 0xff, 0}
+		}
+	}
+	var fs fields
+	for i, v := range m {
+		fs[i] = fieldOf(v)
+	}
+	return &fs
+}
+
+// lut16Pixels is the size from which the gray of all 65536 values of a
+// 16-bit pixel is worked out first, then looked up.
+const lut16Pixels = 1 << 15
+
+// converter returns the rowConverter of h's pixels, which are not
+// RLE-compressed.
+func (h *header) converter() rowConverter {
+	if h.bits <= 8 {
+		return indexed(h.bits, h.paletteGray())
+	}
+	fs := h.fields()
+	switch h.bits {
+	case 16:
+		if h.width*h.height < lut16Pixels {
+			return func(dst, src []byte) {
+				src = src[:2*len(dst)]
+				for i := range dst {
+					dst[i] = fs.gray(uint32(src[2*i]) | uint32(src[2*i+1])<<8)
+				}
+			}
+		}
+		lut := make([]uint8, 1<<16)
+		for v := range lut {
+			lut[v] = fs.gray(uint32(v))
+		}
+		return func(dst, src []byte) {
+			src = src[:2*len(dst)]
+			for i := range dst {
+				dst[i] = lut[uint16(src[2*i])|uint16(src[2*i+1])<<8]
+			}
+		}
+	case 24:
+		ri, rok := fs[0].byteAt()
+		gi, gok := fs[1].byteAt()
+		bi, bok := fs[2].byteAt()
+		if rok && gok && bok && fs[3].max == 0 {
+			if ri == 2 && gi == 1 && bi == 0 {
+				return bgr24
+			}
+			return func(dst, src []byte) {
+				src = src[:3*len(dst)]
+				for i := range dst {
+					s := src[3*i : 3*i+3 : 3*i+3]
+					dst[i] = luma(uint32(s[ri]), uint32(s[gi]), uint32(s[bi]))
+				}
+			}
+		}
+		return func(dst, src []byte) {
+			src = src[:3*len(dst)]
+			for i := range dst {
+				s := src[3*i : 3*i+3 : 3*i+3]
+				dst[i] = fs.gray(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16)
+			}
+		}
+	}
+	ri, rok := fs[0].byteAt()
+	gi, gok := fs[1].byteAt()
+	bi, bok := fs[2].byteAt()
+	ai, aok := fs[3].byteAt()
+	switch {
+	case rok && gok && bok && fs[3].max == 0:
+		return func(dst, src []byte) {
+			src = src[:4*len(dst)]
+			for i := range dst {
+				s := src[4*i : 4*i+4 : 4*i+4]
+				dst[i] = luma(uint32(s[ri]), uint32(s[gi]), uint32(s[bi]))
+			}
+		}
+	case rok && gok && bok && aok:
+		return func(dst, src []byte) {
+			src = src[:4*len(dst)]
+			for i := range dst {
+				s := src[4*i : 4*i+4 : 4*i+4]
+				dst[i] = rgbaGray(uint32(s[ri]), uint32(s[gi]), uint32(s[bi]), uint32(s[ai]))
+			}
+		}
+	}
+	return func(dst, src []byte) {
+		src = src[:4*len(dst)]
+		for i := range dst {
+			s := src[4*i : 4*i+4 : 4*i+4]
+			dst[i] = fs.gray(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+		}
+	}
+}
+
+// bgr24 is the rowConverter of 24-bit pixels stored blue, green, red.
+func bgr24(dst, src []byte) {
+	src = src[:3*len(dst)]
+	for i := range dst {
+		s := src[3*i : 3*i+3 : 3*i+3]
+		dst[i] = luma(uint32(s[2]), uint32(s[1]), uint32(s[0]))
+	}
+}
