@@ -36,7 +36,9 @@ func TestParallelPaths(t *testing.T) {
 	}
 	for _, name := range []string{"gray-base-rst1row.jpg", "seq-chroma-first.jpg", "444-base-rst4.jpg",
 		"seq-noninterleaved.jpg", "420-prog.jpg", "prog-script-444-rst2.jpg", "y22c12-prog-rst4.jpg",
-		"rgb-base.jpg", "rgb-420-noninterleaved.jpg", "rgb-422-prog.jpg", "cmyk-22-base.jpg", "cmyk-22-prog-rst4.jpg", "ycck-prog-rst2.jpg"} {
+		"rgb-base.jpg", "rgb-420-noninterleaved.jpg", "rgb-422-prog.jpg", "cmyk-22-base.jpg", "cmyk-22-prog-rst4.jpg", "ycck-prog-rst2.jpg",
+		"arith-gray-base-rst1row.jpg", "arith-420-base-rst4.jpg", "arith-422-prog-rst4.jpg", "arith-gray-prog-rst1row.jpg",
+		"arith-rgb-base.jpg", "arith-ycck-prog-rst2.jpg", "fine-11-22.jpg", "fine-12-22.jpg", "fine-11-22-arith-prog-rst2.jpg"} {
 		inputs = append(inputs, testFile{name, readTestFile(t, name)})
 	}
 	want := map[string][]byte{}

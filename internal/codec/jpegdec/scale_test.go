@@ -129,12 +129,13 @@ func TestScaleFlat(t *testing.T) {
 
 // TestScaleSameLuma decodes at every scale files whose luma coefficients are
 // the same: the sequential and progressive files made from one picture at
-// one quality, with every subsampling and with restart markers. They must
-// give the same pixels, although at reduced size the progressive files skip
-// the scans of coefficients the reduced transform does not use.
+// one quality, with every subsampling and with restart markers, Huffman-
+// and arithmetic-coded. They must give the same pixels, although at
+// reduced size the progressive files skip the scans of coefficients the
+// reduced transform does not use.
 func TestScaleSameLuma(t *testing.T) {
 	var names []string
-	for _, s := range []string{"444", "422", "420", "440", "411", "y22c12"} {
+	for _, s := range []string{"444", "422", "420", "440", "411", "y22c12", "arith-444", "arith-422", "arith-420", "arith-411"} {
 		for _, v := range []string{"base", "base-rst4", "prog", "prog-rst4"} {
 			names = append(names, s+"-"+v+".jpg")
 		}

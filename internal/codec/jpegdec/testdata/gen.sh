@@ -136,6 +136,7 @@ for s in 444:1x1 422:2x1 420:2x2 411:4x1; do
 	cjpeg -quality 85 -arithmetic -sample "$f" -progressive -restart 4B -outfile "arith-$name-prog-rst4.jpg" "$tmp/src.ppm"
 done
 cjpeg -quality 85 -arithmetic -grayscale -outfile arith-gray-base.jpg "$tmp/src.ppm"
+cjpeg -quality 85 -arithmetic -grayscale -restart 1 -outfile arith-gray-base-rst1row.jpg "$tmp/src.ppm"
 cjpeg -quality 85 -arithmetic -grayscale -progressive -restart 1 -outfile arith-gray-prog-rst1row.jpg "$tmp/src.ppm"
 cjpeg -quality 90 -arithmetic -sample 2x2 -outfile arith-17x9-420.jpg "$tmp/17x9.ppm"
 cjpeg -quality 90 -arithmetic -sample 2x1 -progressive -restart 1B -outfile arith-17x9-422-prog-rst1.jpg "$tmp/17x9.ppm"
