@@ -14,7 +14,8 @@ import (
 // use a valid feature this decoder does not implement: embedded JPEG or PNG
 // data, OS/2 Huffman 1D and RLE24 compression, CMYK compressions, bit
 // fields that are not contiguous, RLE of pixels wider than 8 bits, bit
-// fields of pixels narrower than 16 bits, pixels of other than 1, 2, 4, 8,
+// fields of pixels narrower than 16 bits (but for the usual masks of a V4
+// or V5 header, see the package doc), pixels of other than 1, 2, 4, 8,
 // 16, 24 or 32 bits, and info headers of other sizes than 12, 16, 40, 52,
 // 56, 64, 108 and 124 bytes. Each such error names the feature, as in
 // "bmpdec: embedded JPEG is not supported". They are returned from the

@@ -23,7 +23,9 @@
 //     (BI_ALPHABITFIELDS, 4 masks). The masks may be of any contiguous
 //     bits: 5-6-5, 5-5-5, 4-4-4-4, 10-10-10-2 and so on. Pillow reads 5-6-5
 //     and 5-5-5 16-bit pixels, 8-bit blue, green, red 24-bit ones, and
-//     five layouts of bytes of 32-bit ones.
+//     five layouts of bytes of 32-bit ones. Paletted pixels under a V4
+//     or V5 header whose masks are the usual blue, green, red and alpha
+//     bytes are read as uncompressed, as golang.org/x/image/bmp reads them.
 //   - Rows bottom-up or, with a negative height, top-down, for RLE too.
 //
 // Embedded JPEG and PNG data, OS/2 RLE24 and Huffman 1D compression, and

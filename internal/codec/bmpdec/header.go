@@ -21,6 +21,10 @@ const (
 // two reserved words and the offset of the pixels.
 const fileHeaderSize = 14
 
+// bgraMasks are the bit field masks of blue, green, red and alpha bytes, as
+// stored in a V4 or V5 header.
+var bgraMasks = [16]byte{0, 0, 0xff, 0, 0, 0xff, 0, 0, 0xff, 0, 0, 0, 0, 0, 0, 0xff}
+
 // A header is what the file and info headers of a BMP file say, checked.
 type header struct {
 	size        int // of the info header
@@ -134,6 +138,13 @@ func parseHeader(data []byte) (*header, error) {
 	case biBitfields, biAlphaBitfields:
 		if os2 && h.compression == biBitfields && h.bits == 1 {
 			return nil, unsupported("OS/2 Huffman 1D compression")
+		}
+		if h.bits < 16 && size > 40 && h.compression == biBitfields && string(ih[40:56]) == string(bgraMasks[:]) {
+			// golang.org/x/image/bmp reads bit fields of the
+			// usual masks as no compression, of paletted pixels
+			// too; Pillow refuses those.
+			h.compression = biRGB
+			break
 		}
 		if h.bits < 16 {
 			return nil, unsupported("bit field compression of %d-bit pixels", h.bits)

@@ -190,3 +190,19 @@ func TestTooLargeAllocatesNothing(t *testing.T) {
 		t.Errorf("DecodeGray with MaxPixels -1 succeeded")
 	}
 }
+
+// TestPalettedBitfields checks the one paletted layout with bit fields that
+// is decoded: golang.org/x/image/bmp reads the usual masks of blue, green,
+// red and alpha bytes under a V4 or V5 header as no compression.
+func TestPalettedBitfields(t *testing.T) {
+	f := bmpFile{headerSize: 108, width: 2, height: 1, bits: 8, compression: 3,
+		colors: 3, masks: []uint32{0xff0000, 0xff00, 0xff, 0xff000000}, palette: grayPalette(3), pixels: []byte{1, 2, 0, 0}}
+	got, err := bmpdec.DecodeGray(f.build(), nil)
+	if err != nil || !bytes.Equal(got.Pix, []byte{1, 2}) {
+		t.Errorf("DecodeGray(8 bits, usual masks) = %v, %v; want [1 2]", got, err)
+	}
+	f.masks[3] = 0
+	if _, err := bmpdec.DecodeGray(f.build(), nil); !errors.Is(err, bmpdec.ErrUnsupported) {
+		t.Errorf("DecodeGray(8 bits, masks without alpha) = %v, want ErrUnsupported", err)
+	}
+}

@@ -1,6 +1,10 @@
 package bmpdec
 
-import "image"
+import (
+	"image"
+
+	"github.com/escala-img/escala/internal/codec/mem"
+)
 
 // decodeRLE decodes the RLE8 or RLE4 stream of h from data, as Pillow does
 // with two of its faults fixed.
@@ -41,6 +45,7 @@ func (h *header) decodeRLE(data []byte) (*image.Gray, error) {
 	z := &rleWriter{img: h.newImage(), topDown: h.topDown}
 	lut := h.paletteGray()
 	if err := z.decode(data, int(h.pixels), h.compression == biRLE4, lut); err != nil {
+		mem.Bytes.Put(z.img.Pix)
 		return nil, err
 	}
 	return z.img, nil

@@ -319,6 +319,18 @@ bitfields_file("v5-bitfields-argb2101010.bmp", 124, 32, [(20, 10), (10, 10), (0,
 bitfields_file("v5-bitfields-rgb565-topdown.bmp", 124, 16, F565, "V5, 5-6-5, rows top-down", top_down=True)
 bitfields_file("info-alphabitfields-argb32.bmp", 40, 32, [(16, 8), (8, 8), (0, 8), (24, 8)], "BITMAPINFOHEADER, BI_ALPHABITFIELDS (6), 4 masks after the header (twin: V5)", comp=6, alpha=alpha_of, after=True, pillow=False)
 
+# Uncompressed 16-bit pixels: 5-5-5 for Pillow, the top bit ignored (set
+# here on every other pixel).
+p555 = packed(rows, [(10, 5), (5, 5), (0, 5), (0, 0)])
+p555 = [[v | (x % 2) << 15 for x, v in enumerate(row)] for row in p555]
+write("info-rgb16.bmp", bmp_file(info_header(40, W, H, 16), pack_rows(p555, W, 16)),
+      "16 bits BI_RGB: 5-5-5, the top bit set on every other pixel")
+# 24-bit bit fields of blue, green and red bytes with an alpha mask, which
+# Pillow ignores.
+write("v5-bitfields-bgr24-alpha-mask.bmp",
+      bmp_file(info_header(124, W, H, 24, 3, masks=(0xFF0000, 0xFF00, 0xFF, 0xFF000000)), pack_rows(bgr24(rows), W, 24)),
+      "V5, 24 bits, bit fields of bytes and an alpha mask of the 4th byte, which Pillow ignores")
+
 # Bit fields with all-zero masks after a BITMAPINFOHEADER: Pillow reads
 # blue, green, red and alpha bytes.
 brows = [[alpha_of(x, y) << 24 | r << 16 | g << 8 | b for x, (r, g, b) in enumerate(row)] for y, row in enumerate(rows)]
@@ -487,6 +499,13 @@ write("rle4.bmp", bmp_file(info_header(40, W, H, 4, 2, colors=16), rle4_rows(sto
 write("rle4-odd-runs.bmp", bmp_file(info_header(40, W, H, 4, 2, colors=16), rle4_rows(stored(idx16), odd=True) + b"\0\1", palette_bytes(pal16)),
       "RLE4 with absolute runs of odd lengths, which Pillow 9.4 misreads (twin: 4 bits uncompressed)",
       raw8_twin(idx16, pal16, bits=4))
+
+# RLE8 under a 4-bit header and RLE4 under an 8-bit one, which Pillow reads
+# by their compression: indexes past the 16 colours are gray i.
+write("rle8-pal4.bmp", bmp_file(info_header(40, W, H, 4, 1, colors=16), rle8_rows(stored(idx8)) + b"\0\1", palette_bytes(pal16)),
+      "RLE8 under a 4-bit header and a palette of 16 colours")
+write("rle4-pal8.bmp", bmp_file(info_header(40, W, H, 8, 2, colors=256), rle4_rows(stored(idx16), odd=False) + b"\0\1", palette_bytes(pal8)),
+      "RLE4 under an 8-bit header and a palette of 256 colours")
 
 # Holes skipped with deltas, and the bitmap ended early: those pixels are
 # index 0. The twin is the same indexes uncompressed, with the holes 0.
