@@ -20,7 +20,8 @@ type component struct {
 type decoder struct {
 	data      []byte
 	pos       int // next byte of data to parse
-	scale     int
+	scale     int // of the inverse DCT: 8/scale samples a block side
+	outScale  int // of the image: the Scale asked for
 	maxPixels int64
 
 	// From the header.
@@ -270,6 +271,13 @@ func (d *decoder) setup() error {
 				return unsupported("a luma sampling factor that does not divide the chroma's is not supported")
 			}
 			d.model = modelUpLuma
+			if r := d.hmax / y.h; r == d.vmax/y.v && d.scale%r == 0 {
+				// At 1/r of the size or less, a luma sample is an image
+				// pixel or more: the reduced inverse DCT of the luma at
+				// r times the scale makes the image, as in libjpeg.
+				d.model = modelLuma
+				d.scale /= r
+			}
 		}
 		n = 1
 	}
@@ -655,7 +663,8 @@ func (d *decoder) allocate(sc *scanHeader) error {
 		if int64(d.width)*int64(d.height) < smallImage {
 			d.procs = 1
 		}
-		d.img = newImage((d.width+s-1)/s, (d.height+s-1)/s)
+		os := d.outScale
+		d.img = newImage((d.width+os-1)/os, (d.height+os-1)/os)
 	}
 	return nil
 }

@@ -68,11 +68,13 @@
 // DCT domain: each output sample is the mean of a 2×2, 4×4 or 8×8 square of
 // the full decode, computed exactly for the lowest 4×4, 2×2 or 1×1
 // frequencies of each block and ignoring the rest; the gray of a colour
-// file is then computed from those samples. A luma sampled more coarsely
-// than chroma is decoded so at 1/Scale of its own size and upsampled as
-// at full size; libjpeg instead decodes it at a larger size when the
-// ratio allows (djpeg -scale 1/2 of a file with luma at half size uses
-// the full inverse DCT), so the two differ there.
+// file is then computed from those samples. A luma that has 1/r of the
+// chroma's resolution both ways (r 2 or 4) is, at a Scale that r divides,
+// decoded by the inverse DCT of Scale/r, which gives the image with no
+// upsampling, as libjpeg does: with Scale 2 and r 2 that is the full
+// inverse DCT, and the gray is djpeg -scale 1/2's. Another luma sampled
+// more coarsely than chroma is decoded at 1/Scale of its own size and
+// upsampled as at full size.
 //
 // # Assembly
 //

@@ -92,7 +92,7 @@ func DecodeGray(data []byte, opts *Options) (*image.Gray, error) {
 	if o.MaxPixels < 0 {
 		return nil, fmt.Errorf("jpegdec: negative MaxPixels %d", o.MaxPixels)
 	}
-	d := &decoder{data: data, scale: o.Scale, maxPixels: o.MaxPixels, maxProcs: par.Enter()}
+	d := &decoder{data: data, scale: o.Scale, outScale: o.Scale, maxPixels: o.MaxPixels, maxProcs: par.Enter()}
 	defer par.Leave()
 	err := d.decode(false)
 	d.release(err == nil)
@@ -109,7 +109,7 @@ func DecodeGray(data []byte, opts *Options) (*image.Gray, error) {
 // an error wrapping io.ErrUnexpectedEOF when data ends before the first SOS.
 // Huffman and quantization tables before the first SOS are checked too.
 func DecodeConfig(data []byte) (Config, error) {
-	d := &decoder{data: data, scale: 1}
+	d := &decoder{data: data, scale: 1, outScale: 1}
 	err := d.decode(true)
 	return d.config(), err
 }

@@ -139,6 +139,36 @@ func TestDecodeGrayFiles(t *testing.T) {
 	t.Logf("against image/jpeg: %v", total)
 }
 
+// TestHalfFineChroma decodes at half size the files whose luma has half
+// the chroma's resolution both ways: the gray must be exactly what djpeg
+// -scale 1/2 gives.
+func TestHalfFineChroma(t *testing.T) {
+	f, err := os.Open(filepath.Join("testdata", "djpeg-gray-half.sha256"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	n := 0
+	for sc.Scan() {
+		want, name, ok := strings.Cut(sc.Text(), "  ")
+		if !ok {
+			t.Fatalf("bad line %q in djpeg-gray-half.sha256", sc.Text())
+		}
+		n++
+		got, err := DecodeGray(readTestFile(t, name), &Options{Scale: 2})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if h := pgmHash(got); h != want {
+			t.Errorf("DecodeGray(%s, Scale 2) differs from djpeg -scale 1/2: hash %s, want %s", name, h, want)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no files in djpeg-gray-half.sha256")
+	}
+}
+
 // TestArithmeticRecoded decodes files that jpegtran -arithmetic made from
 // Huffman-coded ones, with the same coefficients: the gray must be the
 // same, at every scale. (djpeg makes no gray of CMYK and YCCK files.)

@@ -85,7 +85,7 @@ func (d *decoder) decodeScans() error {
 	// In a colour file, runs are of whole MCU rows, so that they hold
 	// every plane's rows.
 	chunk := max(2, (d.bhImg+8*d.procs-1)/(8*d.procs))
-	if d.model != modelLuma {
+	if d.model != modelLuma || d.planes[0].ry > 1 {
 		chunk = (chunk + d.vmax - 1) / d.vmax * d.vmax
 	}
 	for r0 := 0; r0 < d.bhImg; r0 += chunk {
@@ -182,13 +182,11 @@ func (p *pipeline) work(chunk int) {
 			p.nextRun++
 			p.mu.Unlock()
 			switch d.model {
-			case modelLuma:
-				t := d.target(0)
-				d.transformZigzag(&d.planes[0], &t, r[0], r[1])
-			case modelUpLuma:
-				// Into the plane's samples, upsampled at the end. Runs
-				// are of whole MCU rows, so of whole block rows of the
-				// plane.
+			case modelLuma, modelUpLuma:
+				// Into the image, or for modelUpLuma the plane's samples,
+				// upsampled at the end. A luma sampled more coarsely than
+				// chroma has fewer block rows than the image: runs are
+				// then of whole MCU rows, so of whole block rows of it.
 				pl := &d.planes[0]
 				t := d.target(0)
 				d.transformZigzag(pl, &t, r[0]/pl.ry, min((r[1]+pl.ry-1)/pl.ry, pl.bh))

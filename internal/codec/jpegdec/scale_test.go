@@ -41,6 +41,13 @@ func TestScale(t *testing.T) {
 		{"444-prog-rst4.jpg", readTestFile(t, "444-prog-rst4.jpg"), true},
 		{"1x1-gray.jpg", readTestFile(t, "1x1-gray.jpg"), true},
 		{"generated-301x203-q90", encodeTest(t, benchImage(301, 203), 90), true},
+		{"arith-422-prog.jpg", readTestFile(t, "arith-422-prog.jpg"), true},
+		{"fine-11-22.jpg", readTestFile(t, "fine-11-22.jpg"), true},
+		// The luma, at half the width, decoded at 1/Scale of its size
+		// and widened, has less detail (as in libjpeg).
+		{"fine-11-21.jpg", readTestFile(t, "fine-11-21.jpg"), false},
+		{"fine-11-22-arith-prog-rst2.jpg", readTestFile(t, "fine-11-22-arith-prog-rst2.jpg"), true},
+		{"fine-3x7-11-22.jpg", readTestFile(t, "fine-3x7-11-22.jpg"), false},
 		// Plasma this small is nearly all high frequencies.
 		{"17x9-420.jpg", readTestFile(t, "17x9-420.jpg"), false},
 		{"8x8-420.jpg", readTestFile(t, "8x8-420.jpg"), false},

@@ -12,7 +12,8 @@ import "sync/atomic"
 // horizontal ratio with at most 2 samples in a row. Samples past the
 // edges of the component, as its width and height say (T.81 A.1.1), are
 // those at the edges. At reduced size the plane holds the component at
-// 1/Scale of its size, upsampled the same way.
+// 1/Scale of its size, upsampled the same way (but see setup: a ratio
+// that the scale absorbs needs no upsampling).
 func (d *decoder) upsampleLuma() {
 	p := &d.planes[0]
 	c := d.comps[p.ci]

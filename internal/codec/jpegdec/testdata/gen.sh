@@ -185,3 +185,8 @@ for f in *.jpg; do
 	case $f in fine-*) smooth= ;; esac
 	printf '%s  %s\n' "$(djpeg -grayscale -dct int $smooth -pnm "$f" | sha256sum | cut -d' ' -f1)" "$f"
 done >djpeg-gray.sha256
+# At half size, libjpeg decodes a luma at half the resolution of chroma both
+# ways with its full inverse DCT, and so does DecodeGray: the same gray.
+for f in fine-*11-22*.jpg; do
+	printf '%s  %s\n' "$(djpeg -grayscale -dct int -scale 1/2 -pnm "$f" | sha256sum | cut -d' ' -f1)" "$f"
+done >djpeg-gray-half.sha256
