@@ -252,6 +252,9 @@ func (d *decoder) parseSOF(m byte, p []byte) error {
 // decoded, sampling factors that do not divide the largest ones, so that
 // samples cannot be replicated. (libjpeg refuses the last two too.)
 func (d *decoder) setup() error {
+	if d.outScale == 0 {
+		d.outScale = d.scale
+	}
 	switch {
 	case d.ncomp == 4 && !d.adobe:
 		return unsupported("a 4-component JPEG without an Adobe APP14 segment is not supported")
