@@ -563,41 +563,67 @@ func (as *arithScan) acFirst(c *zigzagBlock, nz uint64, ss, se int, al uint) (ui
 // progressive file (T.81 G.1.3.3) into c, whose nonzero coefficients are
 // nz: a correction bit for each coefficient that was nonzero, and new
 // coefficients of magnitude 1<<al. It returns nz with those it set.
-func (a *arithScan) acRefine(c *zigzagBlock, nz uint64, ss, se int, al uint) (uint64, error) {
-	st := a.ac[0]
-	dec := &a.dec
+func (as *arithScan) acRefine(c *zigzagBlock, nz uint64, ss, se int, al uint) (uint64, error) {
+	st := as.ac[0]
+	dec := &as.dec
+	cr, a := dec.c, dec.a
+	var bit uint32
 	p1 := uint64(1) << (al & 15)
 	// The last coefficient of the band that an earlier scan made nonzero:
 	// no end of block is coded before it.
 	kex := bits.Len64(nz&(uint64(2)<<(se&63)-1)) - 1
 	for k := ss; k <= se; k++ {
 		b := uint(3*(k-1)) & 255
-		if k > kex && dec.decode(&st[b]) != 0 {
-			break // EOB
+		if k > kex {
+			p := &st[b]
+			if na, ok := fastMPS(cr, a, *p); ok {
+				a, bit = na, uint32(*p&1)
+			} else {
+				bit, cr, a = dec.slowDecide(p, cr, na)
+			}
+			if bit != 0 {
+				break // EOB
+			}
 		}
 		for {
 			sh := uint(k&3) * 16
 			if nz>>(k&63)&1 != 0 {
-				if dec.decode(&st[(b+2)&255]) != 0 {
-					c[(k>>2)&15] |= p1 << sh
+				// A correction bit.
+				p := &st[(b+2)&255]
+				if na, ok := fastMPS(cr, a, *p); ok {
+					a, bit = na, uint32(*p&1)
+				} else {
+					bit, cr, a = dec.slowDecide(p, cr, na)
 				}
+				c[(k>>2)&15] |= p1 & -uint64(bit) << sh
 				break
 			}
-			if dec.decode(&st[(b+1)&255]) != 0 {
-				v := p1
-				if dec.decode(&a.fixed) != 0 {
-					v |= 0x8000
+			p := &st[(b+1)&255]
+			if na, ok := fastMPS(cr, a, *p); ok {
+				a, bit = na, uint32(*p&1)
+			} else {
+				bit, cr, a = dec.slowDecide(p, cr, na)
+			}
+			if bit != 0 {
+				// A new coefficient, and its sign.
+				p = &as.fixed
+				if na, ok := fastMPS(cr, a, *p); ok {
+					a, bit = na, 0
+				} else {
+					bit, cr, a = dec.slowDecide(p, cr, na)
 				}
-				c[(k>>2)&15] |= v << sh
+				c[(k>>2)&15] |= (p1 | uint64(bit)<<15) << sh
 				nz |= 1 << (k & 63)
 				break
 			}
 			b += 3
 			k++
 			if k > se {
+				dec.c, dec.a = cr, a
 				return nz, errArithIndex
 			}
 		}
 	}
+	dec.c, dec.a = cr, a
 	return nz, nil
 }
