@@ -50,14 +50,16 @@
 // chroma blocks are decoded only to keep the statistics in step, and
 // chroma-only scans are skipped as in Huffman-coded files. Corrupt data
 // cannot make it loop: each block takes a bounded number of decisions,
-// and past the end of the data the decoder reads zeros, as T.81 says.
+// and past the end of the data the decoder reads zeros, as T.81 says. It
+// is written in Go alone, for every platform.
 //
 // # Accuracy
 //
 // The inverse DCT is the accurate integer one of the IJG library (the
 // Loeffler–Ligtenberg–Moschytz factorisation with 13-bit constants, "islow"),
 // so the gray of a gray, YCbCr or RGB file equals libjpeg's grayscale
-// decode exactly (for RGB, with replicated upsampling: djpeg -nosmooth);
+// decode exactly (for RGB, with replicated upsampling: djpeg -nosmooth;
+// for a luma that is upsampled, with libjpeg's default upsampling);
 // image/jpeg uses a different integer IDCT and differs from it by at most
 // one level in a sample, on a small fraction of them. The transform computes
 // in 32-bit integers that wrap around, which the IJG design needs for 8-bit
