@@ -59,15 +59,17 @@ type Config struct {
 	TopDown bool
 }
 
-// overhead is the most DecodeGray allocates besides the image: the gray of
-// every 16-bit pixel value, and the decoder's state.
-const overhead = 64<<10 + 4<<10
-
 // Memory returns the bytes that DecodeGray holds at its peak while it
-// decodes an image with this header: the gray image and at most 68 KiB
-// besides (for 16-bit pixels, the gray of every pixel value).
+// decodes an image with this header: the gray image, 4 KiB for the
+// decoder's state and, for 16-bit pixels of an image of 32768 pixels or
+// more, 64 KiB for the gray of every pixel value.
 func (c Config) Memory() int64 {
-	return int64(c.Width)*int64(c.Height) + overhead
+	n := int64(c.Width) * int64(c.Height)
+	m := n + 4<<10
+	if c.BitsPerPixel == 16 && n >= lut16Pixels {
+		m += 1 << 16
+	}
+	return m
 }
 
 // DecodeGray decodes the BMP file in data to 8-bit gray, as an *image.Gray
@@ -112,8 +114,8 @@ func DecodeGray(data []byte, opts *Options) (*image.Gray, error) {
 // [DecodeGray] refuses as unsupported, a format error for a malformed
 // header, ErrTooLarge (with the Config filled in) for an image this
 // platform cannot address, or an error wrapping io.ErrUnexpectedEOF when
-// data ends within the headers or the palette. It does not look at the
-// pixels.
+// data ends within the headers or the bit field masks that follow them. It
+// does not look at the pixels.
 func DecodeConfig(data []byte) (Config, error) {
 	h, err := parseHeader(data)
 	if err != nil {

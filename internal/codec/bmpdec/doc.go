@@ -49,8 +49,8 @@
 //
 //   - Palette entries are blue, green, red and a byte that is ignored.
 //     Indexes past the palette (which may be shorter than 2^bits, or
-//     longer, up to 256 entries) are gray i for index i, the entries of
-//     Pillow's default palette.
+//     longer, up to 256 entries, or cut short by the end of the file) are
+//     gray i for index i, the entries of Pillow's default palette.
 //   - Uncompressed 16-bit pixels are 5-5-5 bits; 32-bit ones are blue,
 //     green, red and a byte that is not alpha. (golang.org/x/image/bmp
 //     takes that byte for alpha under headers larger than 40 bytes; a file

@@ -179,7 +179,7 @@ func parseHeader(data []byte) (*header, error) {
 
 	// The palette follows the headers and masks, whatever the offset of
 	// the pixels says. Its size is the header's colour count or, when
-	// that is 0 or absent, 2^bits.
+	// that is 0 or absent, 2^bits, at most 256.
 	ncolors := int64(colors)
 	if ncolors == 0 || size < 40 {
 		ncolors = 1 << h.bits
@@ -188,11 +188,12 @@ func parseHeader(data []byte) (*header, error) {
 		if ncolors > 256 {
 			return nil, formatError("palette of %d colours, more than 256", ncolors)
 		}
+		// Pillow reads as much of it as the file holds: the pixels
+		// may come before its end, and indexes past what is read have
+		// the colours of its default palette.
 		n := int(ncolors) * h.entry
-		if len(data) < next+n {
-			return nil, truncated("palette")
-		}
-		h.palette = data[next : next+n]
+		have := min(n, (len(data)-next)/h.entry*h.entry)
+		h.palette = data[next : next+have]
 		next += n
 	}
 

@@ -132,7 +132,7 @@ func TestBadHeaders(t *testing.T) {
 		{"alpha mask not contiguous", rgb(bmpFile{headerSize: 108, compression: 3, bits: 32, masks: []uint32{0xff0000, 0xff00, 0xff, 0x81000000}}), unsupported, "0x81000000"},
 		{"palette of 300", bmpFile{width: 2, height: 2, bits: 8, colors: 300, palette: make([][3]byte, 300), pixels: make([]byte, 8)}.build(), malformed, "palette of 300 colours"},
 		{"palette of 2^32-1", bmpFile{width: 2, height: 2, bits: 8, colors: 1<<32 - 1, pixels: make([]byte, 8)}.build(), malformed, "palette of 4294967295 colours"},
-		{"palette cut", bmpFile{width: 2, height: 2, bits: 8, palette: make([][3]byte, 10)}.build(), truncated, "palette"},
+		{"palette cut, no pixels", bmpFile{width: 2, height: 2, bits: 8, palette: make([][3]byte, 10)}.build(), truncated, "0 bytes of pixels cannot hold the 2 rows"},
 		{"pixels past the end", rgb(bmpFile{offset: 1 << 31}), truncated, "pixels at offset 2147483648"},
 		{"pixels cut", good[:len(good)-7], truncated, "rows"},
 		{"30000x30000", rgb(bmpFile{width: 30000, height: 30000}), tooLarge, "30000x30000"},
@@ -204,5 +204,24 @@ func TestPalettedBitfields(t *testing.T) {
 	f.masks[3] = 0
 	if _, err := bmpdec.DecodeGray(f.build(), nil); !errors.Is(err, bmpdec.ErrUnsupported) {
 		t.Errorf("DecodeGray(8 bits, masks without alpha) = %v, want ErrUnsupported", err)
+	}
+}
+
+// TestShortPalette checks a palette that the file ends within, the pixels
+// before its end (a header that says 0 colours, meaning 256, over a palette
+// of 16), as Pillow reads it: the entries the file holds, pixels among
+// them, and for the indexes past them its default gray ramp.
+func TestShortPalette(t *testing.T) {
+	pal := grayPalette(16)
+	pal[1] = [3]byte{255, 0, 0}
+	f := bmpFile{width: 4, height: 1, bits: 8, palette: pal, pixels: []byte{1, 16, 17, 18, 0xaa, 0xbb}}
+	got, err := bmpdec.DecodeGray(f.build(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Entry 16 is the pixels (blue 1, green 16, red 17): gray 15. The 2
+	// bytes after them are not a whole entry: 17 and 18 are gray 17, 18.
+	if want := []byte{76, 15, 17, 18}; !bytes.Equal(got.Pix, want) {
+		t.Errorf("DecodeGray = %v, want %v (as Pillow 9.4)", got.Pix, want)
 	}
 }
