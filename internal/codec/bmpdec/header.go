@@ -93,7 +93,13 @@ func parseHeader(data []byte) (*header, error) {
 		height = int64(int32(binary.LittleEndian.Uint32(ih[8:])))
 		h.bits = int(binary.LittleEndian.Uint16(ih[14:]))
 		if size >= 40 {
-			h.compression = int(binary.LittleEndian.Uint32(ih[16:]))
+			c := binary.LittleEndian.Uint32(ih[16:])
+			if c > biAlphaBitfields {
+				// Such as the CMYK compressions of Windows
+				// metafiles.
+				return nil, unsupported("compression %d", c)
+			}
+			h.compression = int(c)
 			colors = binary.LittleEndian.Uint32(ih[32:])
 		}
 	}
@@ -139,7 +145,7 @@ func parseHeader(data []byte) (*header, error) {
 		if os2 && h.compression == biBitfields && h.bits == 1 {
 			return nil, unsupported("OS/2 Huffman 1D compression")
 		}
-		if h.bits < 16 && size > 40 && h.compression == biBitfields && string(ih[40:56]) == string(bgraMasks[:]) {
+		if h.bits < 16 && size >= 108 && h.compression == biBitfields && string(ih[40:56]) == string(bgraMasks[:]) {
 			// golang.org/x/image/bmp reads bit fields of the
 			// usual masks as no compression, of paletted pixels
 			// too; Pillow refuses those.
@@ -173,8 +179,6 @@ func parseHeader(data []byte) (*header, error) {
 		if err := h.checkMasks(); err != nil {
 			return nil, err
 		}
-	default:
-		return nil, unsupported("compression %d", h.compression)
 	}
 
 	// The palette follows the headers and masks, whatever the offset of

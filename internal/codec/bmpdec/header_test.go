@@ -126,6 +126,8 @@ func TestBadHeaders(t *testing.T) {
 		{"RLE8 of 24 bits", rgb(bmpFile{compression: 1}), unsupported, "RLE8 compression of 24-bit pixels"},
 		{"RLE4 of 32 bits", rgb(bmpFile{compression: 2, bits: 32}), unsupported, "RLE4 compression of 32-bit pixels"},
 		{"bit fields of 8 bits", rgb(bmpFile{compression: 3, bits: 8}), unsupported, "bit field compression of 8-bit pixels"},
+		{"bit fields of 8 bits, V2", rgb(bmpFile{headerSize: 52, compression: 3, bits: 8}), unsupported, "bit field compression of 8-bit pixels"},
+		{"bit fields of 4 bits, OS/2 2.x", rgb(bmpFile{headerSize: 64, compression: 3, bits: 4}), unsupported, "bit field compression of 4-bit pixels"},
 		{"masks missing", bmpFile{width: 2, height: 2, bits: 16, compression: 3}.build()[:60], truncated, "bit field masks"},
 		{"mask not contiguous", rgb(bmpFile{compression: 3, bits: 16, masks: []uint32{0xf00f, 0x7e0, 0x1f}}), unsupported, "non-contiguous bit field mask 0xf00f"},
 		{"mask wider than the pixel", rgb(bmpFile{compression: 3, bits: 16, masks: []uint32{0x1f800, 0x7e0, 0x1f}}), malformed, "bit field mask 0x1f800 is wider than a 16-bit pixel"},

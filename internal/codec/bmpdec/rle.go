@@ -7,14 +7,15 @@ import (
 )
 
 // decodeRLE decodes the RLE8 or RLE4 stream of h from data, as Pillow does
-// with two of its faults fixed.
+// but for its faults.
 //
-// The stream is a sequence of two-byte codes. A count n > 0 and a value
-// make an encoded run of n pixels: the index repeated, or for RLE4 its two
-// nibbles in turn, the high one first. A zero count and then 0 ends the
-// line, 1 ends the bitmap, 2 moves right and up by the next two bytes
-// (a delta), and n ≥ 3 starts an absolute run: n indexes as stored, one a
-// byte or two (high nibble first), padded to an even offset in the file.
+// The stream is a sequence of two-byte codes. A count n > 0 and a value v
+// make an encoded run of n pixels: index v repeated, or for RLE4 the two
+// nibbles of v in turn, the high one first. A zero count and then v = 0
+// ends the line, 1 ends the bitmap, 2 moves right and up by the next two
+// bytes (a delta), and v ≥ 3 starts an absolute run: v indexes as stored,
+// a byte each or two a byte (high nibble first), padded to an even offset
+// in the file.
 //
 // Pillow decodes the stream as if the rows were one line, in the order they
 // are stored, keeping a count x of the pixels of the current row:
