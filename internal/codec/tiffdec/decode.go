@@ -2,7 +2,6 @@ package tiffdec
 
 import (
 	"bytes"
-	"compress/zlib"
 	"fmt"
 	"image"
 	"io"
@@ -119,14 +118,13 @@ func (d *decoder) lastRows() int {
 
 // state is what a decode keeps between strips and tiles.
 type state struct {
-	bufs    [][]byte // a strip or tile of each plane, decompressed
-	rows    [][]byte // a row of each plane
-	raw     []byte   // compressed data with its bits reversed, for FillOrder 2
-	lzw     lzwDecoder
-	zr      io.ReadCloser
-	br      bytes.Reader
-	jpeg    []byte // a JPEG stream put together from the tables and a strip
-	convert rowConverter
+	bufs     [][]byte // a strip or tile of each plane, decompressed
+	rows     [][]byte // a row of each plane
+	raw      []byte   // compressed data with its bits reversed, for FillOrder 2
+	lzw      lzwDecoder
+	inflater inflater
+	jpeg     []byte // a JPEG stream put together from the tables and a strip
+	convert  rowConverter
 }
 
 // decode decodes every strip or tile of the image into img.
@@ -214,7 +212,7 @@ func (d *decoder) chunk(s *state, i int, dst []byte, rows int) error {
 		got, err = s.lzw.decode(dst, raw)
 		name = "LZW"
 	case cDeflate, cDeflate2:
-		got, err = s.inflate(dst, raw)
+		got, err = s.inflater.inflate(dst, raw)
 		name = "Deflate"
 	case cPackBits:
 		got, err = unpackBits(dst, raw)
@@ -235,26 +233,6 @@ func (d *decoder) chunk(s *state, i int, dst []byte, rows int) error {
 		d.undifference(dst)
 	}
 	return nil
-}
-
-// inflate decompresses the zlib stream src into dst, and stops when dst is
-// full, as libtiff does: the stream's checksum is not read.
-func (s *state) inflate(dst, src []byte) (int, error) {
-	s.br.Reset(src)
-	var err error
-	if s.zr == nil {
-		s.zr, err = zlib.NewReader(&s.br)
-	} else {
-		err = s.zr.(zlib.Resetter).Reset(&s.br, nil)
-	}
-	if err != nil {
-		return 0, err
-	}
-	n, err := io.ReadFull(s.zr, dst)
-	if err == io.ErrUnexpectedEOF || err == io.EOF {
-		err = nil // reported as short data by the caller
-	}
-	return n, err
 }
 
 // fax decodes a strip or tile of CCITT Group 3 or 4 data into dst, rows of

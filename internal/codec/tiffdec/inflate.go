@@ -1,0 +1,413 @@
+package tiffdec
+
+import (
+	"encoding/binary"
+	"errors"
+	"math/bits"
+	"sync"
+)
+
+// The inflater decompresses a zlib stream (RFC 1950, 1951) straight into
+// the buffer of a strip or tile, whose size is known: matches are copies
+// within that buffer, so there is no window to copy through, and decoding
+// stops as soon as the buffer is full, as libtiff stops, without reading
+// the rest of the stream or its checksum.
+
+var (
+	errZlibHeader = errors.New("bad zlib header")
+	errZlibDict   = errors.New("zlib preset dictionary")
+	errBlockType  = errors.New("bad block type")
+	errStored     = errors.New("bad stored block length")
+	errCodes      = errors.New("bad Huffman code lengths")
+	errSymbol     = errors.New("bad Huffman code")
+	errDistance   = errors.New("match distance before the start")
+	errDataEnds   = errors.New("compressed data ends early")
+)
+
+// Huffman tables decode primaryBits bits at a time; longer codes go on in
+// a second table. An entry is sym<<16 | length for a code, link<<16 |
+// 0x80 | bits for the second table of a prefix, and 0 for no code.
+const (
+	litPrimary  = 10
+	distPrimary = 8
+	linkFlag    = 0x80
+)
+
+// huffTable is a Huffman code's decoding table.
+type huffTable struct {
+	entries []uint32
+	primary uint
+}
+
+// build makes t the table of the canonical code of lengths (one for each
+// symbol, 0 for none). It refuses an over-subscribed code; an incomplete
+// one leaves codes that decode to an error.
+func (t *huffTable) build(lengths []uint8, primary uint) error {
+	var count [16]int
+	for _, l := range lengths {
+		count[l]++
+	}
+	count[0] = 0
+	left := 1
+	for l := 1; l <= 15; l++ {
+		left = left<<1 - count[l]
+		if left < 0 {
+			return errCodes
+		}
+	}
+	var next [16]int
+	code := 0
+	for l := 1; l <= 15; l++ {
+		code = (code + count[l-1]) << 1
+		next[l] = code
+	}
+	// The longest code under each primary prefix sizes its second table.
+	size := 1 << primary
+	t.primary = primary
+	if cap(t.entries) < size {
+		t.entries = make([]uint32, size, size*2)
+	}
+	t.entries = t.entries[:size]
+	clear(t.entries)
+	var longest [1 << litPrimary]uint8
+	codes := next
+	for _, l := range lengths {
+		if uint(l) > primary {
+			c := reverseBits(codes[l], uint(l))
+			p := c & (size - 1)
+			longest[p] = max(longest[p], l)
+		}
+		if l > 0 {
+			codes[l]++
+		}
+	}
+	for p := range size {
+		if longest[p] > 0 {
+			sub := uint(longest[p]) - primary
+			t.entries[p] = uint32(len(t.entries))<<16 | linkFlag | uint32(sub)
+			t.entries = append(t.entries, make([]uint32, 1<<sub)...)
+		}
+	}
+	for sym, l := range lengths {
+		if l == 0 {
+			continue
+		}
+		c := reverseBits(next[l], uint(l))
+		next[l]++
+		e := uint32(sym)<<16 | uint32(l)
+		if uint(l) <= primary {
+			for i := c; i < size; i += 1 << l {
+				t.entries[i] = e
+			}
+			continue
+		}
+		link := t.entries[c&(size-1)]
+		base, sub := int(link>>16), uint(link&15)
+		for i := c >> primary; i < 1<<sub; i += 1 << (uint(l) - primary) {
+			t.entries[base+i] = e
+		}
+	}
+	return nil
+}
+
+// reverseBits returns the n low bits of c in reverse order.
+func reverseBits(c int, n uint) int {
+	return int(bits.Reverse16(uint16(c)) >> (16 - n))
+}
+
+// The base values and extra bits of length codes 257-285 and distance
+// codes 0-29.
+var (
+	lengthBase  = [29]uint16{3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258}
+	lengthExtra = [29]uint8{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0}
+	distBase    = [30]uint32{1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577}
+	distExtra   = [30]uint8{0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13}
+)
+
+// The tables of the fixed code, built once.
+var (
+	fixedOnce           sync.Once
+	fixedLit, fixedDist huffTable
+)
+
+func buildFixed() {
+	var l [288]uint8
+	for i := range l {
+		switch {
+		case i < 144:
+			l[i] = 8
+		case i < 256:
+			l[i] = 9
+		case i < 280:
+			l[i] = 7
+		default:
+			l[i] = 8
+		}
+	}
+	var d [32]uint8
+	for i := range d {
+		d[i] = 5
+	}
+	_ = fixedLit.build(l[:], litPrimary)
+	_ = fixedDist.build(d[:], distPrimary)
+}
+
+// inflater is the state of one decompression, reused between strips.
+type inflater struct {
+	src  []byte
+	in   int    // next byte of src
+	bits uint64 // bits not yet used, the next at the bottom
+	n    uint   // how many
+	over uint   // zero bytes added to bits past the end of src
+	lit  huffTable
+	dist huffTable
+	lens [286 + 30]uint8
+}
+
+// refill adds bytes of src to the bit buffer until it holds 56 bits, and
+// zeros past its end, counted in over.
+func (f *inflater) refill() {
+	if f.in+8 <= len(f.src) {
+		f.bits |= binary.LittleEndian.Uint64(f.src[f.in:]) << f.n
+		f.in += int(63-f.n) >> 3
+		f.n |= 56
+		return
+	}
+	for f.n <= 56 {
+		if f.in < len(f.src) {
+			f.bits |= uint64(f.src[f.in]) << f.n
+			f.in++
+		} else {
+			f.over++
+		}
+		f.n += 8
+	}
+}
+
+// overrun reports whether bits past the end of src have been used.
+func (f *inflater) overrun() bool { return f.n < 8*f.over }
+
+// take returns the next n bits; the buffer must hold them.
+func (f *inflater) take(n uint) uint32 {
+	v := uint32(f.bits & (1<<n - 1))
+	f.bits >>= n
+	f.n -= n
+	return v
+}
+
+// symbol decodes the next symbol of t; the buffer must hold 15 bits.
+func (f *inflater) symbol(t *huffTable) (uint32, error) {
+	e := t.entries[f.bits&(1<<t.primary-1)]
+	if e&linkFlag != 0 {
+		sub := uint(e & 15)
+		e = t.entries[int(e>>16)+int(f.bits>>t.primary&(1<<sub-1))]
+	}
+	l := uint(e & 0xff)
+	if l == 0 {
+		return 0, errSymbol
+	}
+	f.bits >>= l
+	f.n -= l
+	return e >> 16, nil
+}
+
+// inflate decompresses the zlib stream src into dst and returns how many
+// bytes it wrote: all of dst, unless the stream ends first or is corrupt.
+func (f *inflater) inflate(dst, src []byte) (int, error) {
+	fixedOnce.Do(buildFixed)
+	if len(src) < 2 {
+		return 0, errDataEnds
+	}
+	if cmf, flg := src[0], src[1]; cmf&15 != 8 || cmf>>4 > 7 || (uint(cmf)<<8|uint(flg))%31 != 0 {
+		return 0, errZlibHeader
+	} else if flg&0x20 != 0 {
+		return 0, errZlibDict
+	}
+	*f = inflater{src: src, in: 2, lit: f.lit, dist: f.dist}
+	pos := 0
+	for pos < len(dst) {
+		f.refill()
+		final := f.take(1)
+		switch f.take(2) {
+		case 0:
+			n, err := f.stored(dst[pos:])
+			pos += n
+			if err != nil {
+				return pos, err
+			}
+		case 1:
+			n, err := f.huffman(dst, pos, &fixedLit, &fixedDist)
+			pos = n
+			if err != nil {
+				return pos, err
+			}
+		case 2:
+			if err := f.readCodes(); err != nil {
+				return pos, err
+			}
+			n, err := f.huffman(dst, pos, &f.lit, &f.dist)
+			pos = n
+			if err != nil {
+				return pos, err
+			}
+		default:
+			return pos, errBlockType
+		}
+		if f.overrun() {
+			return pos, errDataEnds
+		}
+		if final == 1 {
+			break
+		}
+	}
+	return pos, nil
+}
+
+// stored copies a stored block into dst.
+func (f *inflater) stored(dst []byte) (int, error) {
+	// Back to a byte boundary, and the whole bytes of the buffer back to
+	// src.
+	f.take(f.n & 7)
+	whole := int(f.n/8) - int(f.over)
+	if whole < 0 {
+		return 0, errDataEnds
+	}
+	f.in -= whole
+	f.bits, f.n, f.over = 0, 0, 0
+	if f.in+4 > len(f.src) {
+		return 0, errDataEnds
+	}
+	n := int(binary.LittleEndian.Uint16(f.src[f.in:]))
+	if binary.LittleEndian.Uint16(f.src[f.in+2:]) != ^uint16(n) {
+		return 0, errStored
+	}
+	f.in += 4
+	k := copy(dst[:min(n, len(dst))], f.src[f.in:])
+	f.in += k
+	if k < min(n, len(dst)) {
+		return k, errDataEnds
+	}
+	return k, nil
+}
+
+// codeOrder is the order of the code length code lengths.
+var codeOrder = [19]uint8{16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15}
+
+// readCodes reads the code lengths of a dynamic block and builds f.lit
+// and f.dist.
+func (f *inflater) readCodes() error {
+	f.refill()
+	nlit := int(f.take(5)) + 257
+	ndist := int(f.take(5)) + 1
+	nclen := int(f.take(4)) + 4
+	if nlit > 286 || ndist > 30 {
+		return errCodes
+	}
+	var clen [19]uint8
+	for i := range nclen {
+		f.refill()
+		clen[codeOrder[i]] = uint8(f.take(3))
+	}
+	var ct huffTable
+	if err := ct.build(clen[:], 7); err != nil {
+		return err
+	}
+	lens := f.lens[:nlit+ndist]
+	for i := 0; i < len(lens); {
+		f.refill()
+		sym, err := f.symbol(&ct)
+		if err != nil {
+			return err
+		}
+		if sym < 16 {
+			lens[i] = uint8(sym)
+			i++
+			continue
+		}
+		var rep int
+		var v uint8
+		switch sym {
+		case 16:
+			if i == 0 {
+				return errCodes
+			}
+			rep, v = 3+int(f.take(2)), lens[i-1]
+		case 17:
+			rep = 3 + int(f.take(3))
+		default:
+			rep = 11 + int(f.take(7))
+		}
+		if i+rep > len(lens) {
+			return errCodes
+		}
+		for range rep {
+			lens[i] = v
+			i++
+		}
+	}
+	if f.overrun() || lens[256] == 0 {
+		return errCodes
+	}
+	if err := f.lit.build(lens[:nlit], litPrimary); err != nil {
+		return err
+	}
+	return f.dist.build(lens[nlit:], distPrimary)
+}
+
+// huffman decodes the symbols of a block into dst from pos on, and returns
+// the new pos.
+func (f *inflater) huffman(dst []byte, pos int, lit, dist *huffTable) (int, error) {
+	for {
+		if f.n < 48 {
+			f.refill()
+			if f.overrun() {
+				return pos, errDataEnds
+			}
+		}
+		sym, err := f.symbol(lit)
+		if err != nil {
+			return pos, err
+		}
+		if sym < 256 {
+			dst[pos] = byte(sym)
+			if pos++; pos == len(dst) {
+				return pos, nil
+			}
+			continue
+		}
+		if sym == 256 {
+			return pos, nil
+		}
+		sym -= 257
+		if sym >= 29 {
+			return pos, errSymbol
+		}
+		length := int(lengthBase[sym]) + int(f.take(uint(lengthExtra[sym])))
+		d, err := f.symbol(dist)
+		if err != nil {
+			return pos, err
+		}
+		if d >= 30 {
+			return pos, errSymbol
+		}
+		back := int(distBase[d] + f.take(uint(distExtra[d])))
+		if back > pos {
+			return pos, errDistance
+		}
+		end := min(pos+length, len(dst))
+		if back >= length {
+			copy(dst[pos:end], dst[pos-back:])
+			pos = end
+		} else {
+			// An overlapping match repeats the last back bytes: each copy
+			// doubles what there is to copy from.
+			start := pos - back
+			for pos < end {
+				pos += copy(dst[pos:end], dst[start:pos])
+			}
+		}
+		if pos == len(dst) {
+			return pos, nil
+		}
+	}
+}
