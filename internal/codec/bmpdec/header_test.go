@@ -227,3 +227,34 @@ func TestShortPalette(t *testing.T) {
 		t.Errorf("DecodeGray = %v, want %v (as Pillow 9.4)", got.Pix, want)
 	}
 }
+
+// TestMemory checks that what DecodeGray allocates stays within
+// Config.Memory, but for the rounding up of the image to a size class of
+// the pool (at most a fifth more).
+func TestMemory(t *testing.T) {
+	const w, h = 256, 200
+	for _, f := range []bmpFile{
+		{width: w, height: h, bits: 16, pixels: make([]byte, 2*w*h)},
+		{width: w, height: h, bits: 16, compression: 3, masks: []uint32{0xf00, 0xf0, 0xf}, pixels: make([]byte, 2*w*h)},
+		{width: w, height: h, bits: 24, pixels: make([]byte, 3*w*h)},
+		{width: w, height: h, bits: 32, compression: 3, masks: []uint32{0x3ff00000, 0xffc00, 0x3ff}, pixels: make([]byte, 4*w*h)},
+		{width: w, height: h, bits: 4, palette: grayPalette(16), pixels: make([]byte, w*h/2)},
+		{width: w, height: h, bits: 8, compression: 1, palette: grayPalette(256), pixels: []byte{0, 1}},
+	} {
+		data := f.build()
+		cfg, err := bmpdec.DecodeConfig(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err = bmpdec.DecodeGray(data, nil)
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := after.TotalAlloc - before.TotalAlloc; n > uint64(cfg.Memory())*6/5 {
+			t.Errorf("DecodeGray of %d bits, compression %d allocated %d bytes; Config.Memory() = %d", cfg.BitsPerPixel, cfg.Compression, n, cfg.Memory())
+		}
+	}
+}
