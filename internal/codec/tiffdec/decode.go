@@ -11,8 +11,8 @@ import (
 )
 
 // codecState is the fixed memory of the decompressors, counted by
-// Config.Memory: the LZW table, the zlib reader and its window, the CCITT
-// reader, and the decoder's own fields.
+// Config.Memory: the LZW table, the inflater's tables, the CCITT reader,
+// and the decoder's own fields.
 const codecState = 160 << 10
 
 // jpegdecMemory is what jpegdec.DecodeGray allocates at most for a strip or

@@ -1,6 +1,9 @@
 package tiffdec
 
-import "errors"
+import (
+	"encoding/binary"
+	"errors"
+)
 
 // TIFF's LZW codes: 256 literal bytes, then Clear and EndOfInformation,
 // then strings of 9 to 12 bits.
@@ -55,6 +58,11 @@ func (z *lzwDecoder) decode(dst, src []byte) (int, error) {
 	for pos < len(dst) {
 		// Fill the bit buffer.
 		if nbits < width {
+			if !compat && in+8 <= srcLen {
+				acc |= binary.BigEndian.Uint64(src[in:]) >> nbits
+				in += int(63-nbits) >> 3
+				nbits |= 56
+			}
 			for nbits <= 56 && in < srcLen {
 				if compat {
 					acc |= uint64(src[in]) << nbits
@@ -94,8 +102,16 @@ func (z *lzwDecoder) decode(dst, src []byte) (int, error) {
 			dst[pos] = byte(code)
 			pos++
 		} else if code < next {
-			o, n := z.off[code], z.n[code]
-			pos += copy(dst[pos:], dst[o:o+n])
+			o, n := int(z.off[code]), int(z.n[code])
+			if n <= 8 && pos+8 <= len(dst) {
+				// Short strings, most of them, as one 8-byte load and
+				// store; the bytes past the string are written over
+				// later, or are past the strip's end.
+				binary.LittleEndian.PutUint64(dst[pos:], binary.LittleEndian.Uint64(dst[o:]))
+				pos += n
+			} else {
+				pos += copy(dst[pos:], dst[o:o+n])
+			}
 		} else { // code == next: the previous string and its first byte
 			pos += copy(dst[pos:], dst[last:last+int(lastN)])
 			if pos < len(dst) {
