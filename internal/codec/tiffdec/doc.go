@@ -10,36 +10,35 @@
 //
 // # What is supported
 //
-// Classic TIFF, little- and big-endian; strips and tiles; samples
-// contiguous or in separate planes (PlanarConfiguration 1 and 2);
-// compression none (1), CCITT Group 3 one-dimensional without fill bits (3)
-// and Group 4 (4)
-// through golang.org/x/image/ccitt, LZW (5) in TIFF 6's bit order and in
-// the reversed one of libtiff's first versions, which libtiff still reads,
-// JPEG (7), Deflate (8 and 32946) and PackBits (32773); horizontal
-// differencing (Predictor 2) of 8- and 16-bit samples; FillOrder 2.
-// Samples of 1, 2, 4, 8 and 16 bits for gray (WhiteIsZero, BlackIsZero)
-// and palette images, and of 8 and 16 bits for RGB and CMYK (separated,
-// InkSet 1) ones, with an extra sample of associated or unassociated alpha;
-// 8-bit YCbCr with any subsampling of 1, 2 or 4; and 32-bit floating-point
-// gray.
+// Classic TIFF, little- and big-endian; strips and tiles; samples contiguous
+// or in separate planes (PlanarConfiguration 1 and 2); compression none (1),
+// CCITT Group 3 one-dimensional without fill bits (3) and Group 4 (4)
+// through golang.org/x/image/ccitt, LZW (5) in TIFF 6's bit order and in the
+// reversed one of libtiff's first versions, which libtiff still reads, JPEG
+// (7), Deflate (8 and 32946, by an inflater of its own that writes straight
+// into a strip's buffer) and PackBits (32773); horizontal differencing
+// (Predictor 2) of 8- and 16-bit samples; FillOrder 2. Samples of 1, 2, 4, 8
+// and 16 bits for gray (WhiteIsZero, BlackIsZero) and palette images, and of
+// 8 and 16 bits for RGB and CMYK (separated, InkSet 1) ones, with an extra
+// sample of associated or unassociated alpha; 8-bit YCbCr with any
+// subsampling of 1, 2 or 4; and 32-bit floating-point gray.
 //
 // Everything else gives an error wrapping [ErrUnsupported] that names it,
-// from the header alone: BigTIFF, old-style JPEG (6), CCITT modified
-// Huffman (2), Group 3 two-dimensional or with fill bits (which
-// x/image/ccitt does not read), other compressions, CIELab and
-// other photometric interpretations, signed samples, 32-bit integer
-// samples, floating-point samples but 32-bit gray ones, the floating-point
-// predictor, JPEG-compressed CMYK and YCbCr in planes.
-// Only the first image file directory is read; the others, and sub-IFDs,
-// are ignored, so the directory chain is never followed.
+// from the header alone: BigTIFF, old-style JPEG (6), CCITT modified Huffman
+// (2), Group 3 two-dimensional or with fill bits (which x/image/ccitt does
+// not read), other compressions, CIELab and other photometric
+// interpretations, signed samples, 32-bit integer samples, floating-point
+// samples but 32-bit gray ones, the floating-point predictor,
+// JPEG-compressed CMYK and YCbCr in planes. Only the first image file
+// directory is read; the others, and sub-IFDs, are ignored, so the directory
+// chain is never followed.
 //
 // # Gray
 //
 // The gray of a pixel is the ITU-R 601-2 luma of its 8-bit RGB colour, as
-// package scaler computes it, composited onto white when there is alpha (c·a
-// + 255·(255−a) + 127)/255 for unassociated alpha and c + 255 − a for
-// associated. 16-bit samples keep their high byte, as Pillow's unpackers do.
+// package scaler computes it, composited onto white when there is alpha:
+// each channel c of alpha a becomes (c·a + 255·(255−a) + 127)/255 for
+// unassociated alpha and c + 255 − a for associated. 16-bit samples keep their high byte, as Pillow's unpackers do.
 // Samples of 1, 2 and 4 bits are scaled to 0..255. A floating-point sample
 // is truncated towards zero and clamped to 0..255, as Pillow converts its
 // "F" images to "L". WhiteIsZero is inverted at every depth; Pillow does not
