@@ -12,7 +12,8 @@ import (
 
 // ErrUnsupported is matched (with errors.Is) by the errors of files that
 // use a valid feature this decoder does not implement: embedded JPEG or PNG
-// data, OS/2 Huffman 1D and RLE24 compression, CMYK compressions, bit
+// data, OS/2 Huffman 1D and RLE24 compression, compression values past 6
+// (such as the CMYK ones of Windows metafiles), bit
 // fields that are not contiguous, RLE of pixels wider than 8 bits, bit
 // fields of pixels narrower than 16 bits (but for the usual masks of a V4
 // or V5 header, see the package doc), pixels of other than 1, 2, 4, 8,
@@ -115,7 +116,8 @@ func DecodeGray(data []byte, opts *Options) (*image.Gray, error) {
 // header, ErrTooLarge (with the Config filled in) for an image this
 // platform cannot address, or an error wrapping io.ErrUnexpectedEOF when
 // data ends within the headers or the bit field masks that follow them. It
-// does not look at the pixels.
+// does not look at the pixels, and a palette cut short is not an error:
+// the first 154 bytes of a file are always enough.
 func DecodeConfig(data []byte) (Config, error) {
 	h, err := parseHeader(data)
 	if err != nil {

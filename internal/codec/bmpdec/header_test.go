@@ -258,3 +258,16 @@ func TestMemory(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigFromHead checks that DecodeConfig reads a file's size from its
+// first 154 bytes, the most that the headers and masks take.
+func TestConfigFromHead(t *testing.T) {
+	for _, name := range testFiles(t) {
+		data := readFile(t, name)
+		want, werr := bmpdec.DecodeConfig(data)
+		got, err := bmpdec.DecodeConfig(data[:min(len(data), 154)])
+		if got != want || (err == nil) != (werr == nil) {
+			t.Errorf("DecodeConfig(first 154 bytes of %s) = %+v, %v; of the whole %+v, %v", name, got, err, want, werr)
+		}
+	}
+}
