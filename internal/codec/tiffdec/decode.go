@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/bits"
 
+	"github.com/escala-img/escala/internal/codec/mem"
 	"golang.org/x/image/ccitt"
 )
 
@@ -135,8 +136,14 @@ func (d *decoder) decode(img *image.Gray) error {
 	s := &state{bufs: make([][]byte, d.planes), rows: make([][]byte, d.planes)}
 	out := int(d.outBytes())
 	for p := range s.bufs {
-		s.bufs[p] = make([]byte, out)
+		// Every byte is written by the decompressor before it is read.
+		s.bufs[p] = mem.Bytes.Get(out)
 	}
+	defer func() {
+		for _, b := range s.bufs {
+			mem.Bytes.Put(b)
+		}
+	}()
 	if d.subX == 0 {
 		s.convert = d.converter()
 	}
