@@ -67,9 +67,11 @@
 //     Pillow reads it. The last row needs no padding.
 //
 // Pillow 9.4 misreads some files, and there DecodeGray does what the format
-// says instead, as later versions of Pillow or golang.org/x/image/bmp do: a
-// paletted file of 4 or 8 bits a pixel whose palette is just black and
-// white, which Pillow reads as 1 bit a pixel; the delta codes of RLE, of
+// says instead, as later versions of Pillow or golang.org/x/image/bmp do:
+// paletted pixels whose palette Pillow takes for plain gray (entry i gray
+// i, or black and white for a palette of 2 entries) when they are not of 8
+// bits (1 bit for black and white), which Pillow reads as 8-bit gray
+// values (as 1-bit ones) all the same; the delta codes of RLE, of
 // which Pillow takes the wrong two bytes; RLE4 absolute runs of an odd
 // length, which Pillow reads a byte short; and an RLE stream that ends its
 // bitmap before the last row, which Pillow refuses and DecodeGray leaves
