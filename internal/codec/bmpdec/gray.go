@@ -214,6 +214,10 @@ func (h *header) converter() rowConverter {
 	bi, bok := fs[2].byteAt()
 	ai, aok := fs[3].byteAt()
 	switch {
+	case rok && gok && bok && fs[3].max == 0 && ri == 2 && gi == 1 && bi == 0:
+		return bgrx32
+	case rok && gok && bok && aok && ri == 2 && gi == 1 && bi == 0 && ai == 3:
+		return bgra32
 	case rok && gok && bok && fs[3].max == 0:
 		return func(dst, src []byte) {
 			src = src[:4*len(dst)]
@@ -246,5 +250,25 @@ func bgr24(dst, src []byte) {
 	for i := range dst {
 		s := src[3*i : 3*i+3 : 3*i+3]
 		dst[i] = luma(uint32(s[2]), uint32(s[1]), uint32(s[0]))
+	}
+}
+
+// bgrx32 is the rowConverter of 32-bit pixels stored blue, green, red and
+// a byte that is not alpha.
+func bgrx32(dst, src []byte) {
+	src = src[:4*len(dst)]
+	for i := range dst {
+		s := src[4*i : 4*i+4 : 4*i+4]
+		dst[i] = luma(uint32(s[2]), uint32(s[1]), uint32(s[0]))
+	}
+}
+
+// bgra32 is the rowConverter of 32-bit pixels stored blue, green, red and
+// alpha.
+func bgra32(dst, src []byte) {
+	src = src[:4*len(dst)]
+	for i := range dst {
+		s := src[4*i : 4*i+4 : 4*i+4]
+		dst[i] = rgbaGray(uint32(s[2]), uint32(s[1]), uint32(s[0]), uint32(s[3]))
 	}
 }
