@@ -100,6 +100,9 @@ func main() {
 	memory := flag.Int("memory-mib", 1024, "--memory-mib of escala's servers")
 	flag.Parse()
 	log.SetFlags(0)
+	if err := checkOS(); err != nil {
+		log.Fatalf("loadtest: %v", err)
+	}
 
 	names, photos, err := loadPhotos(*images, *mode, *corpus)
 	if err != nil {
@@ -528,13 +531,6 @@ func (r *result) faultsPerRequest() float64 {
 		total += u.faults
 	}
 	return float64(total) / float64(max(1, r.answered))
-}
-
-// selfCPU returns the CPU time this process has used.
-func selfCPU() float64 {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // run has clients send photos in turn, each waiting for its link and
