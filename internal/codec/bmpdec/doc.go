@@ -27,6 +27,9 @@
 //     or V5 header whose masks are the usual blue, green, red and alpha
 //     bytes are read as uncompressed, as golang.org/x/image/bmp reads them.
 //   - Rows bottom-up or, with a negative height, top-down, for RLE too.
+//     An image of no width or height is refused, as Pillow refuses it
+//     (golang.org/x/image/bmp reads a 0×0 one, which scaler refuses as
+//     empty).
 //
 // Embedded JPEG and PNG data, OS/2 RLE24 and Huffman 1D compression, and
 // the rest of what is listed under [ErrUnsupported], are refused with an
@@ -47,7 +50,8 @@
 //
 // The colours and their alpha are Pillow's:
 //
-//   - Palette entries are blue, green, red and a byte that is ignored.
+//   - Palette entries are blue, green, red and a byte that is ignored
+//     (no such byte in an OS/2 1.x file).
 //     Indexes past the palette (which may be shorter than 2^bits, or
 //     longer, up to 256 entries, or cut short by the end of the file) are
 //     gray i for index i, the entries of Pillow's default palette.
@@ -74,8 +78,8 @@
 // values (as 1-bit ones) all the same; the delta codes of RLE, of
 // which Pillow takes the wrong two bytes; RLE4 absolute runs of an odd
 // length, which Pillow reads a byte short; and an RLE stream that ends its
-// bitmap before the last row, which Pillow refuses and DecodeGray leaves
-// index 0 in. How RLE is read is told at decodeRLE in rle.go.
+// bitmap before the image is full, which Pillow refuses and DecodeGray
+// leaves index 0 in. How RLE is read is told at decodeRLE in rle.go.
 //
 // # Errors and memory
 //
