@@ -18,10 +18,6 @@ import (
 // before any pixel memory is allocated.
 var ErrTooLarge = errors.New("webpdec: image too large")
 
-// ErrUnsupported means the file is a WebP file that DecodeGray does not
-// decode; the error's text names the feature.
-var ErrUnsupported = errors.New("webpdec: unsupported WebP")
-
 // Options are the settings of [DecodeGray]. A nil *Options means the zero
 // value: no pixel limit.
 type Options struct {
@@ -115,9 +111,9 @@ func losslessMemory(w, h, n int64) int64 {
 // header, the VP8X chunk of an extended file, and the header of the first
 // frame's bitstream, with its ALPH chunk. It returns ErrTooLarge, with the
 // Config filled in, for an image this platform cannot address; an error
-// wrapping ErrUnsupported for a feature DecodeGray does not decode; an
-// error wrapping io.ErrUnexpectedEOF when data ends before the end of the
-// first frame's bitstream chunk; and a format error for a malformed file.
+// wrapping io.ErrUnexpectedEOF when data is shorter than its RIFF header
+// says or ends inside the bitstream's header; and a format error for a
+// malformed file.
 func DecodeConfig(data []byte) (Config, error) {
 	f, err := parse(data)
 	if err != nil {
@@ -256,10 +252,4 @@ func formatError(format string, args ...any) error {
 // ends too early.
 func truncated(format string, args ...any) error {
 	return fmt.Errorf("webpdec: "+format+": %w", append(args, io.ErrUnexpectedEOF)...)
-}
-
-// unsupported returns an error wrapping ErrUnsupported that names the
-// feature.
-func unsupported(feature string) error {
-	return fmt.Errorf("%w: %s is not supported", ErrUnsupported, feature)
 }
