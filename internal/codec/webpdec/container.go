@@ -29,11 +29,18 @@ type chunk struct {
 }
 
 // chunks splits b, which starts at offset base of the file, into RIFF
-// chunks. Each chunk's data must lie within b; the pad byte after data of
-// odd length may be missing at b's end.
-func chunks(b []byte, base int) ([]chunk, error) {
+// chunks, up to and including the first VP8 or VP8L chunk, or with anim
+// the first ANMF chunk: what follows the first frame is not read, and
+// need not be well formed. Each chunk's data must lie within b; the pad
+// byte after data of odd length may be missing at b's end.
+func chunks(b []byte, base int, anim bool) ([]chunk, error) {
 	var cs []chunk
 	for p := 0; p < len(b); {
+		if n := len(cs); n > 0 {
+			if id := cs[n-1].id; id == "VP8 " || id == "VP8L" || anim && id == "ANMF" {
+				return cs, nil
+			}
+		}
 		if len(b)-p < 8 {
 			return nil, formatError("%d bytes at offset %d are too few for a chunk header", len(b)-p, base+p)
 		}
@@ -69,13 +76,10 @@ func parse(data []byte) (file, error) {
 		// libwebp refuses a file shorter than its RIFF header says.
 		return f, truncated("RIFF size %d is more than the %d bytes that follow", size, len(data)-8)
 	}
-	if size&1 != 0 {
-		return f, formatError("RIFF size %d is odd", size)
-	}
 	// Only the first chunk's header is needed to know the file's kind;
 	// the others are found as the file is walked.
 	body := data[12 : 8+size]
-	cs, err := chunks(body, 12)
+	cs, err := chunks(body, 12, false)
 	if err != nil {
 		return f, err
 	}
@@ -107,6 +111,9 @@ func parse(data []byte) (file, error) {
 		return f, f.frame(cs[1:], canvas, true)
 	}
 	f.config.Animated = true
+	if cs, err = chunks(body, 12, true); err != nil {
+		return f, err
+	}
 	for _, c := range cs[1:] {
 		if c.id != "ANMF" {
 			continue
@@ -120,7 +127,7 @@ func parse(data []byte) (file, error) {
 		if !r.In(canvas) {
 			return f, formatError("first frame %v is not within the %dx%d canvas", r, w, h)
 		}
-		sub, err := chunks(c.data[16:], c.at+8+16)
+		sub, err := chunks(c.data[16:], c.at+8+16, false)
 		if err != nil {
 			return f, err
 		}

@@ -218,3 +218,24 @@ func TestMemory(t *testing.T) {
 		}
 	}
 }
+
+// TestTrailingData checks that what follows the first frame is not read:
+// a malformed chunk after the bitstream inside the RIFF data, and bytes
+// after the RIFF data, change nothing.
+func TestTrailingData(t *testing.T) {
+	lossy := readTestFile(t, "lossy-17x9.webp")
+	want, err := DecodeGray(lossy, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vp8 := chunkData(t, lossy, "VP8 ")
+	for name, data := range map[string][]byte{
+		"chunk-past-riff-end": riffFile(riffChunk("VP8 ", vp8), []byte("EXIF\xff\xff\x00\x00abc")),
+		"bytes-after-riff":    append(bytes.Clone(lossy), "trailing bytes"...),
+	} {
+		got, err := DecodeGray(data, nil)
+		if err != nil || !bytes.Equal(got.Pix, want.Pix) {
+			t.Errorf("%s: DecodeGray = %v; want the pixels of the file without it", name, err)
+		}
+	}
+}

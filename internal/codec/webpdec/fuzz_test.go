@@ -6,6 +6,7 @@ import (
 	"flag"
 	"image"
 	"runtime"
+	"strings"
 	"testing"
 
 	"golang.org/x/image/webp"
@@ -76,7 +77,11 @@ func FuzzDecodeGray(f *testing.F) {
 			if m != nil {
 				t.Fatalf("DecodeGray returned an image and %v", err)
 			}
-			if sc, serr := webp.DecodeConfig(bytes.NewReader(data)); serr == nil && sc.Width*sc.Height <= limit/4 && !errors.Is(err, ErrTooLarge) {
+			// libwebp, and so DecodeGray, refuses a file shorter than its
+			// RIFF size and one whose first chunk is not VP8, VP8L or
+			// VP8X, where x/image/webp reads on to the chunk it needs.
+			stricter := strings.Contains(err.Error(), "RIFF size") || strings.Contains(err.Error(), "first chunk is")
+			if sc, serr := webp.DecodeConfig(bytes.NewReader(data)); serr == nil && sc.Width*sc.Height <= limit/4 && !errors.Is(err, ErrTooLarge) && !stricter {
 				if _, serr := webp.Decode(bytes.NewReader(data)); serr == nil {
 					t.Fatalf("DecodeGray: %v; x/image/webp decodes the file", err)
 				}
