@@ -24,10 +24,11 @@ type Options struct {
 	// MaxPixels is the largest width×height that is decoded, counting
 	// both the canvas and the frame the file's bitstream holds; a larger
 	// image gives ErrTooLarge. 0 means no limit. What DecodeGray holds at
-	// its peak is [Config.Memory]: for a lossy file about 3 bytes a pixel
-	// of MaxPixels plus the file's size, for a lossless one about 8 bytes
-	// a pixel plus the Huffman tables its data can define (at most about
-	// 1.4 KB a byte of the file, and 140 MB).
+	// its peak is [Config.Memory]: for a lossy file 2.5 bytes a pixel of
+	// MaxPixels plus the file's size (a byte more with alpha), for a
+	// lossless one, or lossless alpha, 11 bytes a pixel plus the Huffman
+	// tables its data can define (at most 1.4 KB a byte of the file, and
+	// 140 MB).
 	MaxPixels int64
 }
 
