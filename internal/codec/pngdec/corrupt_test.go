@@ -1,8 +1,3 @@
-// Package scaler, whose Grayscale these tests compare with, does not build
-// for 386, where internal/codec/jpegenc's 1<<dcShift overflows an int.
-
-//go:build !386
-
 package pngdec_test
 
 import (
