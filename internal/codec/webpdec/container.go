@@ -56,7 +56,9 @@ func chunks(b []byte, base int, anim bool) ([]chunk, error) {
 }
 
 // parse reads the RIFF header and the chunks of data up to the first
-// frame's VP8 or VP8L chunk, and that chunk's header.
+// frame's VP8 or VP8L chunk, and that chunk's header. The Config of the
+// file it returns is filled in as far as the headers were read, on an
+// error too.
 func parse(data []byte) (file, error) {
 	var f file
 	if len(data) < 12 {
@@ -76,8 +78,7 @@ func parse(data []byte) (file, error) {
 		// libwebp refuses a file shorter than its RIFF header says.
 		return f, truncated("RIFF size %d is more than the %d bytes that follow", size, len(data)-8)
 	}
-	// Only the first chunk's header is needed to know the file's kind;
-	// the others are found as the file is walked.
+	// Bytes after the RIFF data are ignored, as libwebp ignores them.
 	body := data[12 : 8+size]
 	cs, err := chunks(body, 12, false)
 	if err != nil {
