@@ -680,7 +680,7 @@ func badBombs() []badCase {
 		{"bmp of 54 bytes, 16384x16384 at 32 bits, no file size", badBMP(0, 16384, 16384, 32), "too large"},
 		{"bmp 2147483647x1", badBMP(54, math.MaxInt32, 1, 24), "too large"},
 		{"bmp top-down 1x2147483648", badBMP(54, 1, math.MinInt32, 24), "too large"},
-		{"bmp 2147483647x2147483647 at 32 bits, no file size", badBMP(0, math.MaxInt32, math.MaxInt32, 32), "invalid image"},
+		{"bmp 2147483647x2147483647 at 32 bits, no file size", badBMP(0, math.MaxInt32, math.MaxInt32, 32), "too large"},
 		{"tiff 65535x65535", badPatchTIFF(badTIFF(), 65535, 65535), "too large"},
 		{"tiff 4294967295x1", badPatchTIFF(badTIFF(), math.MaxUint32, 1), "too large"},
 		{"tiff of 8 bytes, directory at 4 GiB", []byte("II*\x00\xf0\xff\xff\xff"), "invalid image"},

@@ -12,7 +12,6 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/escala-img/escala/internal/codec/jpegdec"
-	"github.com/escala-img/escala/internal/codec/pngdec"
 )
 
 // DefaultBudget is the size of a Budget whose Max is 0: 256 MiB.
@@ -111,16 +110,17 @@ func (b *Budget) Decode(ctx context.Context, data []byte, opts *Options) (img im
 // DecodeGray is Decode for DecodeGray: the image comes as 8-bit gray, and
 // the memory acquired is what decoding to gray takes, often less.
 func (b *Budget) DecodeGray(ctx context.Context, data []byte, opts *Options) (gray *image.Gray, release func(), err error) {
-	cfg, f, err := DecodeConfig(bytes.NewReader(data), opts)
+	hdr, ok, err := grayConfig(data, opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	cost := decodeCost(cfg, f, true)
-	if jc, err := jpegdec.DecodeConfig(data); f == JPEG && err == nil {
-		cost = grayJPEGCost(jc)
-	}
-	if pc, err := pngdec.DecodeConfig(data); f == PNG && err == nil {
-		cost = pc.Memory() // the gray image and a few rows
+	cost := hdr.memory
+	if !ok {
+		cfg, f, err := DecodeConfig(bytes.NewReader(data), opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		cost = decodeCost(cfg, f, true)
 	}
 	if release, err = b.Acquire(ctx, cost); err != nil {
 		return nil, nil, err

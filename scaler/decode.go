@@ -1,11 +1,11 @@
 package scaler
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"io"
 	"strings"
 
@@ -17,9 +17,6 @@ import (
 	_ "golang.org/x/image/bmp"
 	_ "golang.org/x/image/tiff"
 	_ "golang.org/x/image/webp"
-
-	"github.com/escala-img/escala/internal/codec/jpegdec"
-	"github.com/escala-img/escala/internal/codec/pngdec"
 )
 
 // Format is an image file format.
@@ -65,27 +62,76 @@ func ParseFormat(name string) (Format, error) {
 
 // DecodeConfig reads the header of the image in r and returns its size and
 // format, checking that the size is within opts.MaxPixels. It reads only
-// as far as the header; a *bytes.Reader it reads at offsets, without
-// copying, and leaves where it was. A nil opts means the defaults.
+// as far as the header, except for a file whose header the registered
+// decoder refuses but a decoder of this module reads (an arithmetic-coded
+// JPEG, an RLE BMP, a TIFF with JPEG compression): that one it reads to
+// the end, and reports as color.GrayModel, which is what Decode returns for
+// it. A *bytes.Reader it reads at offsets, without copying, and leaves
+// where it was. A nil opts means the defaults.
 //
 // Errors wrap ErrInvalid when r holds no image of a supported format and
 // ErrTooLarge when the image has more pixels than allowed.
 func DecodeConfig(r io.Reader, opts *Options) (image.Config, Format, error) {
-	cfg, name, err := image.DecodeConfig(atReader(r))
+	cfg, f, _, err := decodeConfig(r, opts)
+	return cfg, f, err
+}
+
+// decodeConfig is DecodeConfig, and reports whether the registered decoder
+// refused the header that a decoder of this module read.
+func decodeConfig(r io.Reader, opts *Options) (cfg image.Config, f Format, grayOnly bool, err error) {
+	r = atReader(r)
+	src, whole := teeAll(r)
+	cfg, name, err := image.DecodeConfig(src)
 	if err != nil {
-		return image.Config{}, 0, decodeError(name, err)
+		f, _ := ParseFormat(name)
+		if _, ours := grayDecoders[f]; !ours {
+			return image.Config{}, 0, false, decodeError(name, err)
+		}
+		data, rerr := whole()
+		if rerr != nil {
+			return image.Config{}, 0, false, fmt.Errorf("scaler: decode: %w", rerr)
+		}
+		hdr, _, err := grayConfig(data, opts)
+		if err != nil {
+			return image.Config{}, 0, false, err
+		}
+		return image.Config{ColorModel: color.GrayModel, Width: hdr.width, Height: hdr.height}, f, true, nil
 	}
-	f, err := ParseFormat(name)
+	f, err = ParseFormat(name)
 	if err != nil { // a format registered by someone else
-		return image.Config{}, 0, fmt.Errorf("%w: unsupported format %q", ErrInvalid, name)
+		return image.Config{}, 0, false, fmt.Errorf("%w: unsupported format %q", ErrInvalid, name)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return image.Config{}, 0, fmt.Errorf("%w: %s: empty image %dx%d", ErrInvalid, name, cfg.Width, cfg.Height)
+		return image.Config{}, 0, false, fmt.Errorf("%w: %s: empty image %dx%d", ErrInvalid, name, cfg.Width, cfg.Height)
 	}
 	if err := checkPixels(cfg.Width, cfg.Height, opts.maxPixels()); err != nil {
-		return image.Config{}, 0, err
+		return image.Config{}, 0, false, err
 	}
-	return cfg, f, nil
+	return cfg, f, false, nil
+}
+
+// teeAll returns a reader of what r holds and a function that returns all
+// of it, the bytes read through the reader so far and the rest of r. A
+// peekReader (of a bytes.Reader) is read at offsets; any other r is
+// copied as it is read.
+func teeAll(r io.Reader) (io.Reader, func() ([]byte, error)) {
+	if pr, ok := r.(peekReader); ok {
+		start, _ := pr.Seek(0, io.SeekCurrent)
+		return r, func() ([]byte, error) {
+			data := make([]byte, pr.Size())
+			n, err := pr.ReadAt(data, 0)
+			if err == io.EOF {
+				err = nil
+			}
+			pr.Seek(start, io.SeekStart)
+			return data[:n], err
+		}
+	}
+	var read bytes.Buffer
+	return io.TeeReader(r, &read), func() ([]byte, error) {
+		_, err := read.ReadFrom(r)
+		return read.Bytes(), err
+	}
 }
 
 // Decode decodes the image in r: JPEG (baseline, progressive, CMYK and
@@ -98,15 +144,21 @@ func DecodeConfig(r io.Reader, opts *Options) (image.Config, Format, error) {
 // The pixels are returned as stored: EXIF orientation is not applied (see
 // ExifOrientation and Orient). The concrete type is the decoder's, e.g.
 // *image.YCbCr for most JPEGs. Importing this package registers the BMP,
-// TIFF and WebP decoders with package image.
+// TIFF and WebP decoders with package image. A file whose colours those
+// decoders refuse but whose gray DecodeGray decodes (arithmetic-coded
+// JPEG, RLE and bit-field BMP, TIFF with JPEG compression, CMYK or
+// separate planes) comes back as the *image.Gray that DecodeGray gives.
+// Grayscale of a lossy WebP's *image.YCbCr uses the JPEG (full-range)
+// equations, which do not hold for WebP: use DecodeGray for its gray.
 //
 // Errors wrap ErrInvalid when r holds no image of a supported format, or
 // a truncated or corrupt one, and ErrTooLarge when the image has more
 // pixels than allowed.
 func Decode(r io.Reader, opts *Options) (image.Image, error) {
 	r = atReader(r)
-	// The header is read twice: by DecodeConfig and again by the decoder.
-	// A seekable r is rewound; any other is replayed from what was read.
+	r, whole := teeAll(r)
+	// The header is read twice: by DecodeConfig and again by the decoder,
+	// which is given what was read and the rest.
 	var replay io.Reader
 	var head bytes.Buffer
 	seeker, seekable := r.(io.ReadSeeker)
@@ -123,7 +175,7 @@ func Decode(r io.Reader, opts *Options) (image.Image, error) {
 		replay = io.MultiReader(&head, r)
 		r = io.TeeReader(r, &head)
 	}
-	cfg, f, err := DecodeConfig(r, opts)
+	cfg, f, grayOnly, err := decodeConfig(r, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -132,9 +184,21 @@ func Decode(r io.Reader, opts *Options) (image.Image, error) {
 			return nil, fmt.Errorf("scaler: decode: %w", err)
 		}
 	}
-	img, _, err := image.Decode(replay)
-	if err != nil {
-		return nil, decodeError(f.String(), err)
+	var img image.Image
+	if !grayOnly {
+		img, _, err = image.Decode(replay)
+	}
+	if grayOnly || err != nil {
+		d, ours := grayDecoders[f]
+		if !ours {
+			return nil, decodeError(f.String(), err)
+		}
+		// The registered decoder refuses it: decode its gray.
+		data, rerr := whole()
+		if rerr != nil {
+			return nil, fmt.Errorf("scaler: decode: %w", rerr)
+		}
+		return d.decodeGray(f, data, opts)
 	}
 	// The decoders allocate by the header they read again: it must be the
 	// one that was checked.
@@ -211,57 +275,35 @@ var truncatedTexts = []string{
 }
 
 // DecodeGray decodes the image in r straight to 8-bit gray, with Decode's
-// limits and errors. For a JPEG in YCbCr or gray, the result is its luma
-// (Y) plane, decoded by a decoder of its own that skips the chroma work,
-// with libjpeg's accurate inverse DCT: it equals the gray that libjpeg,
-// and so Pillow, decode, and differs from Grayscale's conversion through
-// RGB only where that clamps a saturated colour. For any other image the
-// result is Grayscale(img) for the img that Decode returns; a PNG is
-// decoded straight to those gray rows, by a decoder of its own, without
-// the image in between. The result shares no memory with anything else.
+// limits and errors, reading it into memory first. JPEG, PNG, BMP, TIFF
+// and WebP files are decoded by decoders of this module's own, straight to
+// gray rows, without a colour image in between; GIF goes through Decode
+// and Grayscale. The gray is the ITU-R 601-2 luma of each pixel's 8-bit
+// RGB composited onto white (L = R·299/1000 + G·587/1000 + B·114/1000, as
+// Pillow's convert("L") computes it), with 16-bit samples scaled to 8
+// bits. For a JPEG in YCbCr or gray it is the luma (Y) plane, decoded with
+// libjpeg's accurate inverse DCT: it equals what libjpeg-turbo's
+// djpeg -grayscale gives; for a lossy WebP it is the luma of the RGB that
+// libwebp gives. The decoders decode every file that Pillow does, with
+// the exceptions that the package doc lists; a file that uses one of those
+// gets an error that names it.
+//
+// The result shares no memory with anything else.
 func DecodeGray(r io.Reader, opts *Options) (*image.Gray, error) {
-	br := bufio.NewReader(r)
-	// The decoders of JPEG and PNG read from memory.
-	if sig, _ := br.Peek(8); string(sig[:min(3, len(sig))]) != "\xff\xd8\xff" && string(sig) != "\x89PNG\r\n\x1a\n" {
-		return decodeGray(br, opts)
-	}
-	data, err := io.ReadAll(br)
-	if err != nil {
-		return nil, fmt.Errorf("scaler: decode: %w", err)
+	var data []byte
+	if br, ok := r.(*bytes.Reader); ok {
+		// Its length is known: one allocation.
+		data = make([]byte, br.Len())
+		if _, err := io.ReadFull(br, data); err != nil {
+			return nil, fmt.Errorf("scaler: decode: %w", err)
+		}
+	} else {
+		var err error
+		if data, err = io.ReadAll(r); err != nil {
+			return nil, fmt.Errorf("scaler: decode: %w", err)
+		}
 	}
 	return decodeGrayBytes(data, opts)
-}
-
-// decodeGrayBytes is DecodeGray for data in memory.
-func decodeGrayBytes(data []byte, opts *Options) (*image.Gray, error) {
-	if len(data) >= 8 && string(data[:8]) == "\x89PNG\r\n\x1a\n" {
-		// pngdec accepts and refuses what image/png does, and gives
-		// Grayscale's gray.
-		g, err := pngdec.DecodeGray(data, &pngdec.Options{MaxPixels: opts.maxPixels()})
-		switch {
-		case err == nil:
-			return g, nil
-		case errors.Is(err, pngdec.ErrTooLarge):
-			cfg, _ := pngdec.DecodeConfig(data)
-			return nil, fmt.Errorf("%w: %dx%d is over the limit of %d pixels", ErrTooLarge, cfg.Width, cfg.Height, opts.maxPixels())
-		}
-		return nil, decodeError("png", err)
-	}
-	if len(data) < 3 || string(data[:3]) != "\xff\xd8\xff" {
-		return decodeGray(bytes.NewReader(data), opts)
-	}
-	g, err := jpegdec.DecodeGray(data, &jpegdec.Options{MaxPixels: opts.maxPixels()})
-	switch {
-	case err == nil:
-		return g, nil
-	case errors.Is(err, jpegdec.ErrUnsupported):
-		// CMYK, arithmetic coding, 12-bit samples and the like.
-		return decodeGray(bytes.NewReader(data), opts)
-	case errors.Is(err, jpegdec.ErrTooLarge):
-		cfg, _ := jpegdec.DecodeConfig(data)
-		return nil, fmt.Errorf("%w: %dx%d is over the limit of %d pixels", ErrTooLarge, cfg.Width, cfg.Height, opts.maxPixels())
-	}
-	return nil, decodeError("jpeg", err)
 }
 
 // decodeGray decodes with the registered decoders and converts to gray.
