@@ -18,11 +18,17 @@ func (s *Scanner) scanBMP(b []byte) (int64, error) {
 	pixOffset := int64(le.Uint32(b[10:]))
 	dibSize := int64(le.Uint32(b[14:]))
 	switch dibSize {
-	case 12, 40, 52, 56, 108, 124:
+	case 12, 16, 40, 52, 56, 64, 108, 124: // 16 and 64: OS/2 2.x
 	default:
 		return 0, s.errorf("unsupported DIB header size %d", dibSize)
 	}
 	if pixOffset < 14+dibSize {
+		// An offset of 0 (or another inside the headers) means that the
+		// pixels follow the palette, as decoders read it; the file's size
+		// must then be given.
+		if fileSize >= 14+dibSize {
+			return fileSize, nil
+		}
 		return 0, s.errorf("pixel data offset %d lies inside the %d-byte headers", pixOffset, 14+dibSize)
 	}
 	if fileSize >= pixOffset {
@@ -48,8 +54,10 @@ func (s *Scanner) scanBMP(b []byte) (int64, error) {
 		width = int64(int32(le.Uint32(b[18:])))
 		height = int64(int32(le.Uint32(b[22:])))
 		bpp = int64(le.Uint16(b[28:]))
-		compression = int64(le.Uint32(b[30:]))
-		imageSize = int64(le.Uint32(b[34:]))
+		if dibSize > 16 { // the short OS/2 2.x header ends at the bit count
+			compression = int64(le.Uint32(b[30:]))
+			imageSize = int64(le.Uint32(b[34:]))
+		}
 	}
 	if imageSize != 0 {
 		return pixOffset + imageSize, nil

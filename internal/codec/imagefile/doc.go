@@ -22,14 +22,18 @@
 //     image blocks and their data sub-blocks.
 //   - BMP: at bfSize (offset 2), or, when that is smaller than the pixel data
 //     offset, at the pixel data offset plus the size of the pixel array that
-//     the DIB header describes.
+//     the DIB header describes. A pixel data offset inside the headers (0
+//     means that the pixels follow the palette) needs bfSize. The OS/2 2.x
+//     headers of 16 and 64 bytes are read as well as Windows' 12 to 124.
 //   - WebP: after the RIFF chunk whose size is at offset 4, padded to an even
 //     length.
 //   - TIFF: at the largest end of any IFD, any out-of-line entry value and
 //     any strip, tile or JPEG thumbnail that the IFDs point to. The walk
 //     follows the IFD chain and the SubIFDs, Exif, GPS and Interoperability
 //     IFD pointers, at most 64 IFDs of at most 4096 entries each. BigTIFF is
-//     not supported.
+//     not supported. Strips with offsets but no byte counts, which libtiff
+//     reads to the end of the file, end where the sender stops: the Scanner
+//     asks for more bytes until then.
 //
 // The Scanner checks only as much structure as it needs to find the end; it
 // does not verify checksums or decode pixels, so a complete result does not

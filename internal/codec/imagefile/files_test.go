@@ -10,6 +10,9 @@ import (
 	"image/png"
 	"io"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/image/bmp"
@@ -77,6 +80,49 @@ func testFiles(tb testing.TB) []testFile {
 		{"webp/even", "webp", webp(8)},
 		{"webp/odd", "webp", webp(7)},
 		{"webp/big", "webp", webp(100001)},
+	}
+	return append(files, decoderFiles(tb)...)
+}
+
+// endUnknown are decoder test files whose end no Scanner can find, and why:
+// TestScanEndUnknown checks what it does with them.
+var endUnknown = map[string]string{
+	// Its file header counts the padding of the last row, which is not
+	// there: a sender that does not close its side stalls.
+	"info-rgb24-17x9-unpadded.bmp": "bfSize is one byte more than the file",
+	// libtiff reads strips without byte counts up to the end of the file.
+	"rgb-lzw-nobytecounts.tif": "strips without byte counts",
+}
+
+// decoderFiles returns the test files of the decoders beside this package,
+// written by libjpeg-turbo, ImageMagick, Pillow and libwebp: arithmetic
+// coding, RLE and bit-field BMP, TIFF of every compression, WebP of every
+// kind. A raw upload of any file that a decoder reads must be found whole.
+func decoderFiles(tb testing.TB) []testFile {
+	tb.Helper()
+	var files []testFile
+	for _, ext := range []string{"jpg", "png", "bmp", "tif", "webp"} {
+		paths, err := filepath.Glob(filepath.Join("..", "*", "testdata", "*."+ext))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, p := range paths {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			format := Sniff(data)
+			if format == "" {
+				continue // a file that tests refusing a bad signature
+			}
+			if _, ok := endUnknown[filepath.Base(p)]; ok {
+				continue
+			}
+			files = append(files, testFile{strings.TrimPrefix(filepath.ToSlash(p), "../"), format, data})
+		}
+	}
+	if len(files) == 0 {
+		tb.Fatal("no test files of the decoders found")
 	}
 	return files
 }

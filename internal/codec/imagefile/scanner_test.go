@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -55,6 +57,28 @@ func TestScanWhole(t *testing.T) {
 				checkComplete(t, f, &exact, n, err)
 			}
 		})
+	}
+}
+
+// TestScanEndUnknown checks the files that say nothing, or something
+// wrong, about where they end: the Scanner asks for more bytes (so that the
+// upload ends when the sender stops) or reports the length the file gives,
+// and never fails.
+func TestScanEndUnknown(t *testing.T) {
+	for name, why := range endUnknown {
+		paths, _ := filepath.Glob(filepath.Join("..", "*", "testdata", name))
+		if len(paths) != 1 {
+			t.Fatalf("%s (%s): found %d files", name, why, len(paths))
+		}
+		data, err := os.ReadFile(paths[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s Scanner
+		n, err := s.Scan(withTrailer(data))
+		if err != nil || n != 0 && n < len(data) {
+			t.Errorf("Scan(%s, %s) = %d, %v; want 0 (more bytes) or at least %d, and no error", name, why, n, err, len(data))
+		}
 	}
 }
 
@@ -228,7 +252,7 @@ func TestScanErrors(t *testing.T) {
 		{name: "gif bad block after image", in: cat([]byte(gifHead), []byte{0x2c, 0, 0, 0, 0, 2, 0, 2, 0, 0, 2, 2, 0x4c, 0x01, 0, 0x00}), want: "imagefile: gif: unexpected block type 0x00"},
 
 		{name: "bmp bad DIB header size", in: bmpHead(100, 54, 41, 0)[:18], want: "imagefile: bmp: unsupported DIB header size 41"},
-		{name: "bmp pixels inside header", in: bmpHead(100, 40, 40, 0)[:18], want: "imagefile: bmp: pixel data offset 40 lies inside"},
+		{name: "bmp pixels inside header", in: bmpHead(50, 40, 40, 0)[:18], want: "imagefile: bmp: pixel data offset 40 lies inside"},
 		{name: "bmp RLE without sizes", in: bmpHead(0, 54, 40, 1), want: "imagefile: bmp: compressed pixel data"},
 
 		{name: "webp not WEBP", in: []byte("RIFF\x10\x00\x00\x00WAVE"), errAt: 10, want: "imagefile: webp: not a RIFF WEBP header"},
@@ -240,7 +264,7 @@ func TestScanErrors(t *testing.T) {
 		{name: "tiff IFD loop of two", in: cat(tiffHead(8), emptyIFD(14), emptyIFD(8)), want: "imagefile: tiff: IFD loop at offset 8"},
 		{name: "tiff too many IFDs", in: cat(tiffHead(8), chain), errAt: 8 + 64*6, want: "imagefile: tiff: more than 64 IFDs"},
 		{name: "tiff too many entries", in: cat(tiffHead(8), []byte{0x01, 0x10}), want: "imagefile: tiff: IFD at offset 8 has 4097 entries"},
-		{name: "tiff strips without counts", in: cat(tiffHead(8), []byte{1, 0}, tiffLong(273, 1, 100), []byte{0, 0, 0, 0}), want: "imagefile: tiff: IFD at offset 8 has only one of StripOffsets and StripByteCounts"},
+		{name: "tiff strip counts without offsets", in: cat(tiffHead(8), []byte{1, 0}, tiffLong(279, 1, 100), []byte{0, 0, 0, 0}), want: "imagefile: tiff: IFD at offset 8 has only one of StripOffsets and StripByteCounts"},
 		{name: "tiff strip count mismatch", in: cat(tiffHead(8), []byte{2, 0}, tiffLong(273, 1, 100), tiffLong(279, 2, 38), []byte{0, 0, 0, 0}, []byte{1, 0, 0, 0, 2, 0, 0, 0}), want: "imagefile: tiff: IFD at offset 8 has 1 and 2 values"},
 		{name: "tiff strip offsets of type ASCII", in: cat(tiffHead(8), []byte{1, 0, 0x11, 0x01, 2, 0, 4, 0, 0, 0, 'a', 'b', 'c', 0}, []byte{0, 0, 0, 0}), want: "imagefile: tiff: tag 273 at offset 10 has type 2"},
 		{name: "tiff too many SubIFDs", in: cat(tiffHead(8), []byte{1, 0}, tiffLong(330, 65, 100), []byte{0, 0, 0, 0}), want: "imagefile: tiff: tag 330 at offset 10 points to 65 IFDs"},

@@ -38,6 +38,9 @@ type tiffWalk struct {
 	seen   []int64 // offsets of every IFD queued so far
 	extent int64   // the largest end of anything found so far
 	need   int64   // the walk cannot go on before this many bytes arrive
+	// open reports an IFD whose strips have offsets but no byte counts,
+	// which libtiff reads: where they end is not written anywhere.
+	open bool
 }
 
 // tiffArray is an IFD entry whose values the walk reads.
@@ -110,6 +113,11 @@ func (s *Scanner) scanTIFF(b []byte) (int64, error) {
 		if err != nil || !done {
 			return 0, err
 		}
+	}
+	if t.open {
+		// The file ends where its sender stops: more bytes are needed
+		// until then.
+		return 0, nil
 	}
 	return t.extent, nil
 }
@@ -235,7 +243,10 @@ func (s *Scanner) walkIFD(t *tiffWalk, b []byte) (bool, error) {
 			continue
 		}
 		if o.ok != c.ok {
-			if p.optional {
+			if !p.optional && o.ok {
+				t.open = true // offsets without counts: the end is unknown
+			}
+			if p.optional || o.ok {
 				continue
 			}
 			return false, s.errorf("IFD at offset %d has only one of %s", off, p.names)
