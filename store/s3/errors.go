@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go"
 
 	"github.com/escala-img/escala/store"
@@ -100,11 +103,21 @@ func (s *Store) fail(ctx, callCtx context.Context, op, name string, err error) e
 	case refused || errors.As(err, &conn) && conn.ConnectionError():
 		e.unavailable = true
 		e.msg = err.Error()
+		var urlErr *url.Error
+		switch {
+		case refused:
+			e.msg = netErr.Error()
+		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+			e.msg = "the connection was closed without an answer"
+		case errors.As(err, &urlErr):
+			e.msg = urlErr.Err.Error() // without the URL, which the error names
+		}
+		var attempts *retry.MaxAttemptsError
+		if errors.As(err, &attempts) {
+			e.msg += fmt.Sprintf(" (%d attempts)", attempts.Attempt)
+		}
 	default:
 		e.msg = err.Error()
-	}
-	if refused {
-		e.msg = netErr.Error()
 	}
 	return e
 }

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -473,11 +474,49 @@ func TestPublicEndpoint(t *testing.T) {
 	}
 }
 
+// TestRecovers checks that a Store works again, by itself, once the store
+// it failed to reach is back.
+func TestRecovers(t *testing.T) {
+	srv := s3Server(t)
+	target, _ := url.Parse(srv.endpoint)
+	proxy := &httpProxy{target: target}
+	front := httptest.NewServer(proxy)
+	defer front.Close()
+	s := newStore(t, &s3.Options{Endpoint: front.URL})
+
+	proxy.down.Store(true)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	err := s.Put(ctx, "k.jpg", strings.NewReader("x"))
+	if !errors.Is(err, s3.ErrUnavailable) || !strings.Contains(err.Error(), "the connection was closed without an answer (3 attempts)") {
+		t.Fatalf("Put while the store drops every connection = %v, want ErrUnavailable saying the connection was closed", err)
+	}
+	if _, err := s.Open(ctx, "k.jpg"); !errors.Is(err, s3.ErrUnavailable) {
+		t.Fatalf("Open while the store drops every connection = %v, want ErrUnavailable", err)
+	}
+	proxy.down.Store(false)
+	put(t, s, "k.jpg", []byte("after"))
+	if got := string(read(t, s, "k.jpg")); got != "after" {
+		t.Errorf("Open(k.jpg) once the store is back = %q, want %q", got, "after")
+	}
+}
+
 // httpProxy passes requests on to target with their Host header, as a
-// reverse proxy in front of a store must for presigned URLs.
-type httpProxy struct{ target *url.URL }
+// reverse proxy in front of a store must for presigned URLs. While down is
+// set, it closes every connection instead, as a store that is down.
+type httpProxy struct {
+	target *url.URL
+	down   atomic.Bool
+}
 
 func (p *httpProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p.down.Load() {
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+		return
+	}
 	out := r.Clone(r.Context())
 	out.RequestURI = ""
 	out.URL.Scheme, out.URL.Host = p.target.Scheme, p.target.Host
