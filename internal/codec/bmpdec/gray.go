@@ -2,10 +2,22 @@ package bmpdec
 
 import "math/bits"
 
+// lumaR, lumaG and lumaB are the terms of the luma of each 8-bit value
+// of red, green and blue: 19595·v, 38470·v + 2^15 (the rounding) and
+// 7471·v. Three loads from tables in the first-level cache cost less than
+// three multiplications.
+var lumaR, lumaG, lumaB = func() (r, g, b [256]uint32) {
+	for v := range uint32(256) {
+		r[v], g[v], b[v] = 19595*v, 38470*v+1<<15, 7471*v
+	}
+	return r, g, b
+}()
+
 // luma returns the ITU-R 601-2 luma of an 8-bit RGB colour, rounded to
-// nearest, as scaler.Grayscale and Pillow's convert("L") compute it.
+// nearest, as scaler.Grayscale and Pillow's convert("L") compute it:
+// (19595·r + 38470·g + 7471·b + 2^15) >> 16. Its arguments are under 256.
 func luma(r, g, b uint32) uint8 {
-	return uint8((19595*r + 38470*g + 7471*b + 1<<15) >> 16)
+	return uint8((lumaR[uint8(r)] + lumaG[uint8(g)] + lumaB[uint8(b)]) >> 16)
 }
 
 // overWhite composites an 8-bit non-premultiplied channel value c of alpha
@@ -244,22 +256,43 @@ func (h *header) converter() rowConverter {
 	}
 }
 
-// bgr24 is the rowConverter of 24-bit pixels stored blue, green, red.
+// bgr24 is the rowConverter of 24-bit pixels stored blue, green, red, 4
+// pixels at a time.
 func bgr24(dst, src []byte) {
-	src = src[:3*len(dst)]
-	for i := range dst {
+	n := len(dst)
+	src = src[:3*n]
+	i := 0
+	for ; i+4 <= n; i += 4 {
+		s := src[3*i : 3*i+12 : 3*i+12]
+		d := dst[i : i+4 : i+4]
+		d[0] = uint8((lumaR[s[2]] + lumaG[s[1]] + lumaB[s[0]]) >> 16)
+		d[1] = uint8((lumaR[s[5]] + lumaG[s[4]] + lumaB[s[3]]) >> 16)
+		d[2] = uint8((lumaR[s[8]] + lumaG[s[7]] + lumaB[s[6]]) >> 16)
+		d[3] = uint8((lumaR[s[11]] + lumaG[s[10]] + lumaB[s[9]]) >> 16)
+	}
+	for ; i < n; i++ {
 		s := src[3*i : 3*i+3 : 3*i+3]
-		dst[i] = luma(uint32(s[2]), uint32(s[1]), uint32(s[0]))
+		dst[i] = uint8((lumaR[s[2]] + lumaG[s[1]] + lumaB[s[0]]) >> 16)
 	}
 }
 
 // bgrx32 is the rowConverter of 32-bit pixels stored blue, green, red and
 // a byte that is not alpha.
 func bgrx32(dst, src []byte) {
-	src = src[:4*len(dst)]
-	for i := range dst {
+	n := len(dst)
+	src = src[:4*n]
+	i := 0
+	for ; i+4 <= n; i += 4 {
+		s := src[4*i : 4*i+16 : 4*i+16]
+		d := dst[i : i+4 : i+4]
+		d[0] = uint8((lumaR[s[2]] + lumaG[s[1]] + lumaB[s[0]]) >> 16)
+		d[1] = uint8((lumaR[s[6]] + lumaG[s[5]] + lumaB[s[4]]) >> 16)
+		d[2] = uint8((lumaR[s[10]] + lumaG[s[9]] + lumaB[s[8]]) >> 16)
+		d[3] = uint8((lumaR[s[14]] + lumaG[s[13]] + lumaB[s[12]]) >> 16)
+	}
+	for ; i < n; i++ {
 		s := src[4*i : 4*i+4 : 4*i+4]
-		dst[i] = luma(uint32(s[2]), uint32(s[1]), uint32(s[0]))
+		dst[i] = uint8((lumaR[s[2]] + lumaG[s[1]] + lumaB[s[0]]) >> 16)
 	}
 }
 

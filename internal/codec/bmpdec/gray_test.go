@@ -84,3 +84,13 @@ func TestFieldValue(t *testing.T) {
 		}
 	}
 }
+
+// TestLuma checks the tables of luma against the formula for every colour.
+func TestLuma(t *testing.T) {
+	for c := range uint32(1 << 24) {
+		r, g, b := c>>16, c>>8&0xff, c&0xff
+		if got, want := luma(r, g, b), uint8((19595*r+38470*g+7471*b+1<<15)>>16); got != want {
+			t.Fatalf("luma(%d, %d, %d) = %d, want %d", r, g, b, got, want)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package bmpdec
 
 import (
+	"encoding/binary"
 	"image"
 
 	"github.com/escala-img/escala/internal/codec/mem"
@@ -43,7 +44,8 @@ func (h *header) decodeRLE(data []byte) (*image.Gray, error) {
 	}
 	// Every pixel is written, the skipped ones with the gray of index 0,
 	// so recycled memory serves.
-	z := &rleWriter{img: h.newImage(), topDown: h.topDown}
+	z := &rleWriter{img: h.newImage(), w: h.width, h: h.height, topDown: h.topDown}
+	z.setRow()
 	lut := h.paletteGray()
 	if err := z.decode(data, int(h.pixels), h.compression == biRLE4, lut); err != nil {
 		mem.Bytes.Put(z.img.Pix)
@@ -56,47 +58,75 @@ func (h *header) decodeRLE(data []byte) (*image.Gray, error) {
 // the order they are stored.
 type rleWriter struct {
 	img     *image.Gray
+	w, h    int
 	topDown bool
-	row     int // of the stream: 0 is the bottom row unless topDown
-	col     int // of the next pixel, under the width
+	row     int    // of the stream: 0 is the bottom row unless topDown
+	col     int    // of the next pixel, under the width
+	pix     []byte // the pixels of the row, nil once the image is full
 }
 
 // decode decodes the stream that starts at data[p], whose indexes have
 // the gray lut gives.
 func (z *rleWriter) decode(data []byte, p int, rle4 bool, lut *[256]uint8) error {
-	w := z.img.Rect.Dx()
+	w := z.w
 	x := 0 // Pillow's count of the pixels of the row
-	for !z.full() {
+	// The row and the column are kept here for encoded runs, the most
+	// common code, and in z for the others.
+	pix, col := z.pix, z.col
+	for pix != nil {
 		if len(data)-p < 2 {
-			return truncated("RLE stream at row %d of %d", z.row, z.img.Rect.Dy())
+			return truncated("RLE stream at row %d of %d", z.row, z.h)
 		}
 		n, v := int(data[p]), data[p+1]
 		p += 2
-		switch {
-		case n > 0:
-			// An encoded run, which stops at the end of the row.
-			n = min(n, max(w-x, 0))
-			x += n
-			if rle4 {
-				z.fill2(n, lut[v>>4], lut[v&15])
-			} else {
-				z.fill(int64(n), lut[v])
+		if n > 0 {
+			// An encoded run, which stops at the end of the row. While
+			// x is under the width, it is the column.
+			if x >= w {
+				continue
 			}
-		case v == 0: // end of line
+			n = min(n, w-x)
+			x += n
+			// The pattern of the run's grays, 8 pixels of it.
+			pattern := uint64(lut[v]) * 0x0101010101010101
+			if rle4 {
+				pattern = (uint64(lut[v>>4]) | uint64(lut[v&15])<<8) * 0x0001000100010001
+			}
+			if n <= 8 && col+8 <= w {
+				// 8 pixels at once, whatever n: those past the run
+				// are in the row, and written again by the codes
+				// that follow, as every pixel is written in turn.
+				binary.LittleEndian.PutUint64(pix[col:], pattern)
+			} else {
+				s := pix[col : col+n]
+				for i := range s {
+					s[i] = uint8(pattern >> (8 * (i & 1)))
+				}
+			}
+			if col += n; col == w {
+				z.col, z.row = 0, z.row+1
+				z.setRow()
+				pix, col = z.pix, 0
+			}
+			continue
+		}
+		z.col = col
+		switch v {
+		case 0: // end of line
 			if z.col != 0 {
 				z.fill(int64(w-z.col), lut[0])
 			}
 			x = 0
-		case v == 1: // end of bitmap
+		case 1: // end of bitmap
 			z.fill(z.left(), lut[0])
 			return nil
-		case v == 2: // delta
+		case 2: // delta
 			if len(data)-p < 2 {
-				return truncated("RLE delta at row %d of %d", z.row, z.img.Rect.Dy())
+				return truncated("RLE delta at row %d of %d", z.row, z.h)
 			}
 			dx, dy := int64(data[p]), int64(data[p+1])
 			p += 2
-			z.fill(min(dx+dy*int64(w), z.left()), lut[0])
+			z.fill(dx+dy*int64(w), lut[0])
 			x = z.col
 		default: // an absolute run of v indexes
 			n = int(v)
@@ -110,8 +140,8 @@ func (z *rleWriter) decode(data []byte, p int, rle4 bool, lut *[256]uint8) error
 				size = len(data) - p
 				n = min(n, size<<b2i(rle4))
 				z.put(data[p:], n, rle4, lut)
-				if !z.full() {
-					return truncated("RLE absolute run at row %d of %d", z.row, z.img.Rect.Dy())
+				if z.pix != nil {
+					return truncated("RLE absolute run at row %d of %d", z.row, z.h)
 				}
 				return nil
 			}
@@ -123,47 +153,46 @@ func (z *rleWriter) decode(data []byte, p int, rle4 bool, lut *[256]uint8) error
 			p += p & 1
 			p = min(p, len(data))
 		}
+		pix, col = z.pix, z.col
 	}
 	return nil
 }
 
-// full reports whether every pixel has been written.
-func (z *rleWriter) full() bool { return z.row >= z.img.Rect.Dy() }
+// setRow points pix at the pixels of the row, or sets it to nil when the
+// image is full.
+func (z *rleWriter) setRow() {
+	if z.row >= z.h {
+		z.pix = nil
+		return
+	}
+	y := z.row
+	if !z.topDown {
+		y = z.h - 1 - z.row
+	}
+	z.pix = z.img.Pix[y*z.w : y*z.w+z.w : y*z.w+z.w]
+}
 
 // left returns the number of pixels not yet written.
 func (z *rleWriter) left() int64 {
-	w, h := int64(z.img.Rect.Dx()), int64(z.img.Rect.Dy())
-	return (h-int64(z.row))*w - int64(z.col)
-}
-
-// span returns the pixels of the image from the current position to the
-// end of its row, at most n of them.
-func (z *rleWriter) span(n int64) []byte {
-	w, h := z.img.Rect.Dx(), z.img.Rect.Dy()
-	y := z.row
-	if !z.topDown {
-		y = h - 1 - z.row
-	}
-	k := int(min(n, int64(w-z.col)))
-	o := y*w + z.col
-	return z.img.Pix[o : o+k]
+	return int64(z.h-z.row)*int64(z.w) - int64(z.col)
 }
 
 // advance moves the position on by k pixels, which do not pass the end of
 // the row.
 func (z *rleWriter) advance(k int) {
 	z.col += k
-	if z.col == z.img.Rect.Dx() {
+	if z.col == z.w {
 		z.col = 0
 		z.row++
+		z.setRow()
 	}
 }
 
 // fill writes n pixels of gray g from the current position on, from row to
 // row, stopping at the end of the image.
 func (z *rleWriter) fill(n int64, g uint8) {
-	for n > 0 && !z.full() {
-		s := z.span(n)
+	for n > 0 && z.pix != nil {
+		s := z.pix[z.col:][:min(n, int64(z.w-z.col))]
 		for i := range s {
 			s[i] = g
 		}
@@ -172,29 +201,12 @@ func (z *rleWriter) fill(n int64, g uint8) {
 	}
 }
 
-// fill2 writes n pixels of grays g0 and g1 in turn, which do not pass the
-// end of the row.
-func (z *rleWriter) fill2(n int, g0, g1 uint8) {
-	if n == 0 || z.full() {
-		return
-	}
-	s := z.span(int64(n))
-	for i := range s {
-		if i%2 == 0 {
-			s[i] = g0
-		} else {
-			s[i] = g1
-		}
-	}
-	z.advance(len(s))
-}
-
 // put writes the gray of n indexes stored in src, one a byte or, for RLE4,
 // two, from row to row, stopping at the end of the image.
 func (z *rleWriter) put(src []byte, n int, rle4 bool, lut *[256]uint8) {
 	i := 0 // of the next index
-	for i < n && !z.full() {
-		s := z.span(int64(n - i))
+	for i < n && z.pix != nil {
+		s := z.pix[z.col:][:min(n-i, z.w-z.col)]
 		if rle4 {
 			for k := range s {
 				j := i + k
