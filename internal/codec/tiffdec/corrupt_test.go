@@ -149,7 +149,7 @@ func allocated(f func()) uint64 {
 func TestHostile(t *testing.T) {
 	gray := grayFields(2, 2, 1, 1)
 	strip := [][]byte{{1, 2, 3, 4}}
-	zeros := make([]byte, 64<<20)
+	zeros := make([]byte, 16<<20)
 	tests := []struct {
 		name string
 		data []byte

@@ -120,6 +120,7 @@ func (d *decoder) lastRows() int {
 // state is what a decode keeps between strips and tiles.
 type state struct {
 	bufs     [][]byte // a strip or tile of each plane, decompressed
+	cur      [][]byte // the samples of the current one: bufs, or data itself
 	rows     [][]byte // a row of each plane
 	raw      []byte   // compressed data with its bits reversed, for FillOrder 2
 	lzw      lzwDecoder
@@ -133,7 +134,7 @@ func (d *decoder) decode(img *image.Gray) error {
 	if err := d.checkBuffers(); err != nil {
 		return err
 	}
-	s := &state{bufs: make([][]byte, d.planes), rows: make([][]byte, d.planes)}
+	s := &state{bufs: make([][]byte, d.planes), cur: make([][]byte, d.planes), rows: make([][]byte, d.planes)}
 	out := int(d.outBytes())
 	for p := range s.bufs {
 		// Every byte is written by the decompressor before it is read.
@@ -161,23 +162,32 @@ func (d *decoder) decode(img *image.Gray) error {
 		for cx := range d.across {
 			x0 := cx * d.chunkW
 			w := min(d.chunkW, d.width-x0)
+			if d.compression == cJPEG && d.planar == 1 {
+				// jpegdec gives the gray: straight into the image.
+				if err := d.jpegGray(s, cy*d.across+cx, img, x0, y0, w, h, rows); err != nil {
+					return err
+				}
+				continue
+			}
 			for p := range d.planes {
 				i := (p*d.down+cy)*d.across + cx
 				n := d.planeBytes(rows)
 				if d.compression == cJPEG {
 					n = int64(rows) * int64(d.chunkW)
 				}
-				if err := d.chunk(s, i, s.bufs[p][:n], rows); err != nil {
+				buf, err := d.chunk(s, i, s.bufs[p][:n], rows)
+				if err != nil {
 					return err
 				}
+				s.cur[p] = buf
 			}
 			if d.subX > 0 {
-				d.ycbcrChunk(img, s.bufs[0], x0, y0, w, h)
+				d.ycbcrChunk(img, s.cur[0], x0, y0, w, h)
 				continue
 			}
 			for r := range h {
 				for p := range s.rows {
-					s.rows[p] = s.bufs[p][r*rb : (r+1)*rb]
+					s.rows[p] = s.cur[p][r*rb : (r+1)*rb]
 				}
 				o := (y0+r)*img.Stride + x0
 				s.convert(img.Pix[o:o+w], s.rows)
@@ -188,20 +198,24 @@ func (d *decoder) decode(img *image.Gray) error {
 }
 
 // chunk decompresses strip or tile i, of rows rows, into dst, which has
-// exactly the size the rows take.
-func (d *decoder) chunk(s *state, i int, dst []byte, rows int) error {
+// exactly the size the rows take, and returns the samples: dst, or for
+// uncompressed samples that need no change the strip itself.
+func (d *decoder) chunk(s *state, i int, dst []byte, rows int) ([]byte, error) {
 	what := "strip"
 	if d.tiled {
 		what = "tile"
 	}
 	off, n := d.chunkRange(i)
 	if n == 0 {
-		return formatError("%s %d is empty", what, i)
+		return nil, formatError("%s %d is empty", what, i)
 	}
 	if off > int64(len(d.data)) || n > int64(len(d.data))-off {
-		return truncated("%s %d", what, i)
+		return nil, truncated("%s %d", what, i)
 	}
 	raw := d.data[off : off+n]
+	if d.compression == cNone && d.fillOrder == 1 && d.predictor == 1 && len(raw) >= len(dst) {
+		return raw[:len(dst)], nil
+	}
 	if d.fillOrder == 2 && d.compression != cJPEG && d.compression != cG3 && d.compression != cG4 {
 		s.raw = append(s.raw[:0], raw...)
 		for j, b := range s.raw {
@@ -228,18 +242,18 @@ func (d *decoder) chunk(s *state, i int, dst []byte, rows int) error {
 		got, err = d.fax(dst, raw, rows)
 		name = "CCITT"
 	case cJPEG:
-		return d.jpegChunk(s, dst, raw, rows, what, i)
+		return dst, d.jpegChunk(s, dst, raw, rows, what, i)
 	}
 	if err != nil {
-		return formatError("%s %d: %s: %v", what, i, name, err)
+		return nil, formatError("%s %d: %s: %v", what, i, name, err)
 	}
 	if got < len(dst) {
-		return formatError("%s %d: %s data gives %d bytes of %d", what, i, name, got, len(dst))
+		return nil, formatError("%s %d: %s data gives %d bytes of %d", what, i, name, got, len(dst))
 	}
 	if d.predictor == 2 {
 		d.undifference(dst)
 	}
-	return nil
+	return dst, nil
 }
 
 // fax decodes a strip or tile of CCITT Group 3 or 4 data into dst, rows of
@@ -273,25 +287,37 @@ func (d *decoder) undifference(buf []byte) {
 	for len(buf) >= rb {
 		row := buf[:rb]
 		buf = buf[rb:]
-		if d.bps == 8 {
+		switch {
+		case d.bps == 8 && stride == 3:
+			// Running sums in registers rather than through memory.
+			if len(row) < 3 {
+				continue
+			}
+			r, g, b := row[0], row[1], row[2]
+			for i := 3; i+2 < len(row); i += 3 {
+				r += row[i]
+				g += row[i+1]
+				b += row[i+2]
+				row[i], row[i+1], row[i+2] = r, g, b
+			}
+		case d.bps == 8:
 			for i := stride; i < len(row); i++ {
 				row[i] += row[i-stride]
 			}
-			continue
-		}
-		st := 2 * stride
-		if d.order.Uint16([]byte{1, 0}) == 1 { // little-endian
+		case d.order.Uint16([]byte{1, 0}) == 1: // 16 bits, little-endian
+			st := 2 * stride
 			for i := st; i+1 < len(row); i += 2 {
 				v := uint16(row[i]) | uint16(row[i+1])<<8
 				v += uint16(row[i-st]) | uint16(row[i-st+1])<<8
 				row[i], row[i+1] = byte(v), byte(v>>8)
 			}
-			continue
-		}
-		for i := st; i+1 < len(row); i += 2 {
-			v := uint16(row[i])<<8 | uint16(row[i+1])
-			v += uint16(row[i-st])<<8 | uint16(row[i-st+1])
-			row[i], row[i+1] = byte(v>>8), byte(v)
+		default: // 16 bits, big-endian
+			st := 2 * stride
+			for i := st; i+1 < len(row); i += 2 {
+				v := uint16(row[i])<<8 | uint16(row[i+1])
+				v += uint16(row[i-st])<<8 | uint16(row[i-st+1])
+				row[i], row[i+1] = byte(v>>8), byte(v)
+			}
 		}
 	}
 }

@@ -355,50 +355,116 @@ func (f *inflater) readCodes() error {
 }
 
 // huffman decodes the symbols of a block into dst from pos on, and returns
-// the new pos.
+// the new pos. The bit buffer lives in local variables, and is refilled
+// eight bytes at a time while src lasts, once for each literal or match:
+// 56 bits hold a literal (15) or a length and distance with their extra
+// bits (15 + 5 + 15 + 13).
 func (f *inflater) huffman(dst []byte, pos int, lit, dist *huffTable) (int, error) {
+	src, in := f.src, f.in
+	b, n := f.bits, f.n
+	// The primary tables as arrays, indexed without bounds checks.
+	lt, dt := lit.entries, dist.entries
+	lprim := (*[1 << litPrimary]uint32)(lt[:1<<litPrimary])
+	dprim := (*[1 << distPrimary]uint32)(dt[:1<<distPrimary])
+	const lp, dp = litPrimary, distPrimary
+	var err error
+loop:
 	for {
-		if f.n < 48 {
-			f.refill()
-			if f.overrun() {
-				return pos, errDataEnds
+		if n < 48 {
+			if in+8 <= len(src) {
+				b |= binary.LittleEndian.Uint64(src[in:]) << n
+				in += int(63-n) >> 3
+				n |= 56
+			} else {
+				f.in, f.bits, f.n = in, b, n
+				f.refill()
+				if f.overrun() {
+					return pos, errDataEnds
+				}
+				in, b, n = f.in, f.bits, f.n
 			}
 		}
-		sym, err := f.symbol(lit)
-		if err != nil {
-			return pos, err
+		e := lprim[b&(1<<lp-1)]
+		if e&linkFlag != 0 {
+			e = lt[int(e>>16)+int(b>>lp&(1<<(e&15)-1))]
 		}
+		l := uint(e & 0xff)
+		if l == 0 {
+			err = errSymbol
+			break loop
+		}
+		b >>= l
+		n -= l
+		sym := e >> 16
 		if sym < 256 {
 			dst[pos] = byte(sym)
 			if pos++; pos == len(dst) {
-				return pos, nil
+				break loop
+			}
+			// Literals come in runs: another one, with the 33 bits left,
+			// when its code fits the primary table.
+			e = lprim[b&(1<<lp-1)]
+			if e&linkFlag == 0 && e>>16 < 256 && e&0xff != 0 {
+				l = uint(e & 0xff)
+				b >>= l
+				n -= l
+				dst[pos] = byte(e >> 16)
+				if pos++; pos == len(dst) {
+					break loop
+				}
 			}
 			continue
 		}
 		if sym == 256 {
-			return pos, nil
+			break loop
 		}
 		sym -= 257
 		if sym >= 29 {
-			return pos, errSymbol
+			err = errSymbol
+			break loop
 		}
-		length := int(lengthBase[sym]) + int(f.take(uint(lengthExtra[sym])))
-		d, err := f.symbol(dist)
-		if err != nil {
-			return pos, err
+		x := uint(lengthExtra[sym])
+		length := int(lengthBase[sym]) + int(b&(1<<x-1))
+		b >>= x
+		n -= x
+		e = dprim[b&(1<<dp-1)]
+		if e&linkFlag != 0 {
+			e = dt[int(e>>16)+int(b>>dp&(1<<(e&15)-1))]
 		}
-		if d >= 30 {
-			return pos, errSymbol
+		l = uint(e & 0xff)
+		d := e >> 16
+		if l == 0 || d >= 30 {
+			err = errSymbol
+			break loop
 		}
-		back := int(distBase[d] + f.take(uint(distExtra[d])))
+		b >>= l
+		n -= l
+		x = uint(distExtra[d])
+		back := int(distBase[d]) + int(b&(1<<x-1))
+		b >>= x
+		n -= x
 		if back > pos {
-			return pos, errDistance
+			err = errDistance
+			break loop
 		}
 		end := min(pos+length, len(dst))
-		if back >= length {
+		switch {
+		case back >= 8 && pos+length+8 <= len(dst):
+			// Eight bytes at a time; each load is of bytes already
+			// written, and what is written past the match is written
+			// over later.
+			for from := pos - back; pos < end; pos, from = pos+8, from+8 {
+				binary.LittleEndian.PutUint64(dst[pos:], binary.LittleEndian.Uint64(dst[from:]))
+			}
+			pos = end
+		case back >= length:
 			copy(dst[pos:end], dst[pos-back:])
 			pos = end
-		} else {
+		case length <= 32:
+			for from := pos - back; pos < end; pos, from = pos+1, from+1 {
+				dst[pos] = dst[from]
+			}
+		default:
 			// An overlapping match repeats the last back bytes: each copy
 			// doubles what there is to copy from.
 			start := pos - back
@@ -407,7 +473,9 @@ func (f *inflater) huffman(dst []byte, pos int, lit, dist *huffTable) (int, erro
 			}
 		}
 		if pos == len(dst) {
-			return pos, nil
+			break loop
 		}
 	}
+	f.in, f.bits, f.n = in, b, n
+	return pos, err
 }

@@ -2,6 +2,7 @@ package tiffdec
 
 import (
 	"errors"
+	"image"
 	"io"
 
 	"github.com/escala-img/escala/internal/codec/jpegdec"
@@ -15,12 +16,57 @@ import (
 var adobeRGB = []byte{0xff, 0xee, 0, 14, 'A', 'd', 'o', 'b', 'e', 0, 100, 0, 0, 0, 0, 0}
 
 // jpegChunk decodes strip or tile i, whose JPEG data is raw, to dst: rows
-// rows of a byte a pixel, the gray of a contiguous image or the one
-// sample of a plane. It puts together a JPEG stream from JPEGTables and
-// the strip, as libtiff does, and decodes it with jpegdec.
+// rows of a byte a pixel, the one sample of a plane.
 func (d *decoder) jpegChunk(s *state, dst, raw []byte, rows int, what string, i int) error {
+	g, err := d.jpegDecode(s, raw, rows, what, i)
+	if err != nil {
+		return err
+	}
+	for r := range rows {
+		copy(dst[r*d.chunkW:(r+1)*d.chunkW], g.Pix[r*g.Stride:])
+	}
+	mem.Bytes.Put(g.Pix)
+	return nil
+}
+
+// jpegGray decodes strip or tile i of an image of contiguous samples, whose
+// gray jpegdec gives, into the w×h pixels of img at (x0, y0).
+func (d *decoder) jpegGray(s *state, i int, img *image.Gray, x0, y0, w, h, rows int) error {
+	what := "strip"
+	if d.tiled {
+		what = "tile"
+	}
+	off, n := d.chunkRange(i)
+	if n == 0 {
+		return formatError("%s %d is empty", what, i)
+	}
+	if off > int64(len(d.data)) || n > int64(len(d.data))-off {
+		return truncated("%s %d", what, i)
+	}
+	g, err := d.jpegDecode(s, d.data[off:off+n], rows, what, i)
+	if err != nil {
+		return err
+	}
+	for r := range h {
+		out := img.Pix[(y0+r)*img.Stride+x0:][:w]
+		copy(out, g.Pix[r*g.Stride:])
+		if d.photometric == pWhiteIsZero {
+			for j, v := range out {
+				out[j] = 255 - v
+			}
+		}
+	}
+	mem.Bytes.Put(g.Pix)
+	return nil
+}
+
+// jpegDecode decodes strip or tile i, whose JPEG data is raw: it puts
+// together a JPEG stream from JPEGTables and the strip, as libtiff does,
+// and decodes it with jpegdec to a gray image of at least rows rows, which
+// the caller puts back in the pool.
+func (d *decoder) jpegDecode(s *state, raw []byte, rows int, what string, i int) (*image.Gray, error) {
 	if len(raw) < 2 || raw[0] != 0xff || raw[1] != 0xd8 {
-		return formatError("%s %d: JPEG data does not start with a start-of-image marker", what, i)
+		return nil, formatError("%s %d: JPEG data does not start with a start-of-image marker", what, i)
 	}
 	b := append(s.jpeg[:0], 0xff, 0xd8)
 	if d.photometric == pRGB && d.planar == 1 {
@@ -42,24 +88,21 @@ func (d *decoder) jpegChunk(s *state, dst, raw []byte, rows int, what string, i 
 	g, err := jpegdec.DecodeGray(b, &jpegdec.Options{MaxPixels: d.jpegPixels()})
 	switch {
 	case errors.Is(err, jpegdec.ErrUnsupported):
-		return unsupported("JPEG data of %s %d: %v", what, i, err)
+		return nil, unsupported("JPEG data of %s %d: %v", what, i, err)
 	case errors.Is(err, jpegdec.ErrTooLarge):
-		return formatError("%s %d: JPEG data much larger than %dx%d", what, i, d.chunkW, d.chunkH)
+		return nil, formatError("%s %d: JPEG data much larger than %dx%d", what, i, d.chunkW, d.chunkH)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		// The data lies within the file: it is the JPEG stream that is
 		// cut short, not the file.
-		return formatError("%s %d: JPEG data ends early", what, i)
+		return nil, formatError("%s %d: JPEG data ends early", what, i)
 	case err != nil:
-		return formatError("%s %d: %v", what, i, err)
+		return nil, formatError("%s %d: %v", what, i, err)
 	}
-	defer mem.Bytes.Put(g.Pix)
 	if w, h := g.Rect.Dx(), g.Rect.Dy(); w != d.chunkW || h < rows {
-		return formatError("%s %d: JPEG data of %dx%d pixels, want %dx%d", what, i, w, h, d.chunkW, rows)
+		mem.Bytes.Put(g.Pix)
+		return nil, formatError("%s %d: JPEG data of %dx%d pixels, want %dx%d", what, i, w, h, d.chunkW, rows)
 	}
-	for r := range rows {
-		copy(dst[r*d.chunkW:(r+1)*d.chunkW], g.Pix[r*g.Stride:])
-	}
-	return nil
+	return g, nil
 }
 
 // jpegPixels returns the MaxPixels that a strip or tile's JPEG stream is
