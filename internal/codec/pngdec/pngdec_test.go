@@ -310,7 +310,7 @@ func TestBudgetDecodeGray(t *testing.T) {
 	}{
 		{"too-large", data, &scaler.Options{MaxPixels: 300*200 - 1}, scaler.ErrTooLarge, "300x200 is over the limit of 59999 pixels"},
 		{"truncated", data[:len(data)/2], nil, scaler.ErrInvalid, "png: truncated"},
-		{"bad-filter", streamFile(zlibOf(t, badFilter)), nil, scaler.ErrInvalid, "png: pngdec: bad filter type 9 in row 1"},
+		{"bad-filter", streamFile(zlibOf(t, badFilter)), nil, scaler.ErrInvalid, "png: bad filter type 9 in row 1"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
