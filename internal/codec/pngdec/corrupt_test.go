@@ -234,9 +234,6 @@ func TestChunkOrder(t *testing.T) {
 	}
 }
 
-// TestIHDR checks the header's fields, and that sizes too large for the
-// limit, for the platform or for the data are refused before anything of
-
 // eofOrTooLarge is what DecodeGray says of a header of w×h pixels with no
 // data after it: that the data ends early, or, where the image is more
 // than 8 bytes a pixel can address (on 32-bit platforms), that it is too
@@ -248,6 +245,8 @@ func eofOrTooLarge(w, h int64) error {
 	return io.ErrUnexpectedEOF
 }
 
+// TestIHDR checks the header's fields, and that sizes too large for the
+// limit, for the platform or for the data are refused before anything of
 // the image's size is allocated.
 func TestIHDR(t *testing.T) {
 	ihdr := func(w, h uint32, depth, ct, interlace byte) []byte {
