@@ -488,8 +488,10 @@ func TestRecovers(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
 	err := s.Put(ctx, "k.jpg", strings.NewReader("x"))
-	if !errors.Is(err, s3.ErrUnavailable) || !strings.Contains(err.Error(), "the connection was closed without an answer (3 attempts)") {
-		t.Fatalf("Put while the store drops every connection = %v, want ErrUnavailable saying the connection was closed", err)
+	// What the connection's error is depends on when the close arrives:
+	// EOF, or a write to a closed connection.
+	if !errors.Is(err, s3.ErrUnavailable) || !strings.Contains(err.Error(), "(3 attempts)") {
+		t.Fatalf("Put while the store drops every connection = %v, want ErrUnavailable after 3 attempts", err)
 	}
 	if _, err := s.Open(ctx, "k.jpg"); !errors.Is(err, s3.ErrUnavailable) {
 		t.Fatalf("Open while the store drops every connection = %v, want ErrUnavailable", err)
