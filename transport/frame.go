@@ -265,7 +265,7 @@ func parseRequest(f *frame) (*Request, error) {
 	o.Width = int(binary.BigEndian.Uint32(m[8:]))
 	o.Height = int(binary.BigEndian.Uint32(m[12:]))
 	if o.Width < 0 || o.Height < 0 { // past MaxInt on a 32-bit platform
-		return nil, fmt.Errorf("%w: size %dx%d is too large", scaler.ErrInvalidOptions, binary.BigEndian.Uint32(m[8:]), binary.BigEndian.Uint32(m[12:]))
+		return nil, fmt.Errorf("%w: result size %dx%d is more than this platform can address", scaler.ErrTooLarge, binary.BigEndian.Uint32(m[8:]), binary.BigEndian.Uint32(m[12:]))
 	}
 	if math.IsNaN(o.Factor) || math.IsInf(o.Factor, 0) || o.Factor < 0 {
 		return nil, fmt.Errorf("%w: factor %v is not a positive number", scaler.ErrInvalidOptions, o.Factor)
