@@ -243,7 +243,8 @@ func New(ctx context.Context, opts *Options) (*Store, error) {
 //
 // An io.ReadSeeker (a *bytes.Reader, an *os.File) is sent from its current
 // offset to its end, and read again from there if the request is retried;
-// any other reader is read into memory first, up to [Options.MaxSize]
+// any other reader, or a seeker whose Seek fails at once (a pipe), is read
+// into memory first, up to [Options.MaxSize]
 // bytes, checking ctx before each chunk. The object's Content-Type comes
 // from the key's extension, as [store.NewHandler] chooses it, and with
 // [Options.Immutable] it has a year-long immutable Cache-Control.
@@ -286,11 +287,16 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) error {
 // body returns what Put sends for r and its length: r itself from its
 // offset if it can seek, or else its bytes read into memory.
 func (s *Store) body(ctx context.Context, r io.Reader) (io.ReadSeeker, int64, error) {
-	if rs, ok := r.(io.ReadSeeker); ok {
-		start, err := rs.Seek(0, io.SeekCurrent)
-		if err != nil {
-			return nil, 0, err
-		}
+	rs, ok := r.(io.ReadSeeker)
+	var start int64
+	if ok {
+		// A seeker that cannot seek, such as an *os.File of a pipe, is
+		// read like any other reader.
+		var err error
+		start, err = rs.Seek(0, io.SeekCurrent)
+		ok = err == nil
+	}
+	if ok {
 		end, err := rs.Seek(0, io.SeekEnd)
 		if err != nil {
 			return nil, 0, err
@@ -298,7 +304,7 @@ func (s *Store) body(ctx context.Context, r io.Reader) (io.ReadSeeker, int64, er
 		if _, err := rs.Seek(start, io.SeekStart); err != nil {
 			return nil, 0, err
 		}
-		return rs, end - start, nil
+		return rs, max(end-start, 0), nil // past the end, nothing is left
 	}
 	var buf bytes.Buffer
 	chunk := make([]byte, 64<<10)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -224,13 +225,30 @@ func TestPutReaders(t *testing.T) {
 		t.Errorf("Put of a strings.Reader at offset 8 stored %q, want %q", got, "stored")
 	}
 
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		pw.WriteString("through a pipe")
+		pw.Close()
+	}()
+	err = s.Put(t.Context(), "pipe", pr)
+	pr.Close()
+	if err != nil {
+		t.Fatalf("Put of an *os.File of a pipe = %v", err)
+	}
+	if got := string(read(t, s, "pipe")); got != "through a pipe" {
+		t.Errorf("Put of an *os.File of a pipe stored %q, want %q", got, "through a pipe")
+	}
+
 	if err := s.Put(t.Context(), "stream", io.LimitReader(neverEnding('x'), 1000)); err != nil {
 		t.Fatalf("Put of a 1000-byte stream with MaxSize 1000 = %v", err)
 	}
 	if got := read(t, s, "stream"); len(got) != 1000 {
 		t.Errorf("Put of a 1000-byte stream stored %d bytes", len(got))
 	}
-	err := s.Put(t.Context(), "big", io.LimitReader(neverEnding('x'), 1001))
+	err = s.Put(t.Context(), "big", io.LimitReader(neverEnding('x'), 1001))
 	if err == nil || !strings.Contains(err.Error(), "MaxSize") {
 		t.Errorf("Put of a 1001-byte stream with MaxSize 1000 = %v, want an error naming MaxSize", err)
 	}
