@@ -43,7 +43,8 @@
 // white: c·a/255 + 255 − a per channel, rounded to nearest. A bit field of
 // n bits is scaled to 8 bits as v·255/(2^n − 1), rounded down as Pillow
 // scales 5- and 6-bit fields. The tests require the gray of every file of
-// testdata to equal the one Pillow 9.4 gives (see testdata/README.md), and
+// testdata, and of random files when Pillow is installed, to equal the one
+// Pillow 9.4 gives (see testdata/README.md), and
 // that of every file golang.org/x/image/bmp decodes to equal
 // scaler.Grayscale of x/image's image, but for the one case where the two
 // disagree on alpha below.
