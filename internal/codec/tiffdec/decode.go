@@ -250,7 +250,7 @@ func (d *decoder) chunk(s *state, i int, dst []byte, rows int) ([]byte, error) {
 	if got < len(dst) {
 		return nil, formatError("%s %d: %s data gives %d bytes of %d", what, i, name, got, len(dst))
 	}
-	if d.predictor == 2 {
+	if d.predictor == 2 && !d.fusedPredictor() {
 		d.undifference(dst)
 	}
 	return dst, nil

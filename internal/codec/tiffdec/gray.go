@@ -60,6 +60,18 @@ func (d *decoder) converter() rowConverter {
 		lut := d.grayLUT(bps, photometric)
 		return unpacker(bps, d.hiByte(), lut)
 	}
+	if d.fusedPredictor() {
+		// Differences summed as the gray is taken, in one pass.
+		return func(dst []byte, rows [][]byte) {
+			src := rows[0][:3*len(dst)]
+			var r, g, b byte
+			for i := range dst {
+				p := src[3*i : 3*i+3 : 3*i+3]
+				r, g, b = r+p[0], g+p[1], b+p[2]
+				dst[i] = luma(uint32(r), uint32(g), uint32(b))
+			}
+		}
+	}
 	c8 := d.samplesConverter()
 	if d.planar == 1 && bps == 8 {
 		return func(dst []byte, rows [][]byte) { c8(dst, rows[0]) }
@@ -117,6 +129,15 @@ func (d *decoder) floatGray() rowConverter {
 			dst[i] = g ^ invert
 		}
 	}
+}
+
+// fusedPredictor reports whether the horizontal differencing of the
+// samples is undone by the rowConverter rather than on the strip: for
+// 8-bit RGB with contiguous samples, the commonest case. The rows of a
+// strip or tile then start at its left edge, as the sums need.
+func (d *decoder) fusedPredictor() bool {
+	return d.predictor == 2 && d.bps == 8 && d.planar == 1 && d.spp == 3 &&
+		d.photometric == pRGB && d.compression != cJPEG
 }
 
 // hiByte returns the index of the high byte of a 16-bit sample.

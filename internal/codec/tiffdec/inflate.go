@@ -24,14 +24,50 @@ var (
 	errDataEnds   = errors.New("compressed data ends early")
 )
 
-// Huffman tables decode primaryBits bits at a time; longer codes go on in
-// a second table. An entry is sym<<16 | length for a code, link<<16 |
-// 0x80 | bits for the second table of a prefix, and 0 for no code.
+// Huffman tables decode primary bits at a time; longer codes go on in a
+// second table. The entry of a code is value<<16 | extra<<8 | kind<<4 |
+// length: the code's length in bits, its kind (a literal, a length, the end
+// of a block, or no code), the extra bits that follow it and its value,
+// which for a length or distance code is its base. The entry of a prefix
+// with a second table is offset<<16 | linkFlag | the second table's bits.
 const (
 	litPrimary  = 10
 	distPrimary = 8
 	linkFlag    = 0x80
+
+	kindLiteral = 0 << 4 // also a distance, or a code length
+	kindLength  = 1 << 4
+	kindEnd     = 2 << 4
+	kindNone    = 3 << 4 // no code: an error
+	kindMask    = 3 << 4
 )
+
+// A symbolEntry returns the kind, extra bits and value of a symbol.
+type symbolEntry func(sym int) (kind, extra, value uint32)
+
+// plainSymbol is the symbolEntry of a code length code: the symbol itself.
+func plainSymbol(sym int) (uint32, uint32, uint32) { return kindLiteral, 0, uint32(sym) }
+
+// litLenSymbol is the symbolEntry of the literal/length code.
+func litLenSymbol(sym int) (uint32, uint32, uint32) {
+	switch {
+	case sym < 256:
+		return kindLiteral, 0, uint32(sym)
+	case sym == 256:
+		return kindEnd, 0, 0
+	case sym-257 < len(lengthBase):
+		return kindLength, uint32(lengthExtra[sym-257]), uint32(lengthBase[sym-257])
+	}
+	return kindNone, 0, 0
+}
+
+// distSymbol is the symbolEntry of the distance code.
+func distSymbol(sym int) (uint32, uint32, uint32) {
+	if sym < len(distBase) {
+		return kindLiteral, uint32(distExtra[sym]), distBase[sym]
+	}
+	return kindNone, 0, 0
+}
 
 // huffTable is a Huffman code's decoding table.
 type huffTable struct {
@@ -40,9 +76,9 @@ type huffTable struct {
 }
 
 // build makes t the table of the canonical code of lengths (one for each
-// symbol, 0 for none). It refuses an over-subscribed code; an incomplete
-// one leaves codes that decode to an error.
-func (t *huffTable) build(lengths []uint8, primary uint) error {
+// symbol, 0 for none), whose entries sym gives. It refuses an
+// over-subscribed code; an incomplete one leaves codes of kind kindNone.
+func (t *huffTable) build(lengths []uint8, primary uint, sym symbolEntry) error {
 	var count [16]int
 	for _, l := range lengths {
 		count[l]++
@@ -68,7 +104,9 @@ func (t *huffTable) build(lengths []uint8, primary uint) error {
 		t.entries = make([]uint32, size, size*2)
 	}
 	t.entries = t.entries[:size]
-	clear(t.entries)
+	for i := range t.entries {
+		t.entries[i] = kindNone
+	}
 	var longest [1 << litPrimary]uint8
 	codes := next
 	for _, l := range lengths {
@@ -85,16 +123,19 @@ func (t *huffTable) build(lengths []uint8, primary uint) error {
 		if longest[p] > 0 {
 			sub := uint(longest[p]) - primary
 			t.entries[p] = uint32(len(t.entries))<<16 | linkFlag | uint32(sub)
-			t.entries = append(t.entries, make([]uint32, 1<<sub)...)
+			for range 1 << sub {
+				t.entries = append(t.entries, kindNone)
+			}
 		}
 	}
-	for sym, l := range lengths {
+	for i, l := range lengths {
 		if l == 0 {
 			continue
 		}
 		c := reverseBits(next[l], uint(l))
 		next[l]++
-		e := uint32(sym)<<16 | uint32(l)
+		kind, extra, value := sym(i)
+		e := value<<16 | extra<<8 | kind | uint32(l)
 		if uint(l) <= primary {
 			for i := c; i < size; i += 1 << l {
 				t.entries[i] = e
@@ -148,8 +189,8 @@ func buildFixed() {
 	for i := range d {
 		d[i] = 5
 	}
-	_ = fixedLit.build(l[:], litPrimary)
-	_ = fixedDist.build(d[:], distPrimary)
+	_ = fixedLit.build(l[:], litPrimary, litLenSymbol)
+	_ = fixedDist.build(d[:], distPrimary, distSymbol)
 }
 
 // inflater is the state of one decompression, reused between strips.
@@ -202,10 +243,10 @@ func (f *inflater) symbol(t *huffTable) (uint32, error) {
 		sub := uint(e & 15)
 		e = t.entries[int(e>>16)+int(f.bits>>t.primary&(1<<sub-1))]
 	}
-	l := uint(e & 0xff)
-	if l == 0 {
+	if e&kindMask == kindNone {
 		return 0, errSymbol
 	}
+	l := uint(e & 15)
 	f.bits >>= l
 	f.n -= l
 	return e >> 16, nil
@@ -309,7 +350,7 @@ func (f *inflater) readCodes() error {
 		clen[codeOrder[i]] = uint8(f.take(3))
 	}
 	var ct huffTable
-	if err := ct.build(clen[:], 7); err != nil {
+	if err := ct.build(clen[:], 7, plainSymbol); err != nil {
 		return err
 	}
 	lens := f.lens[:nlit+ndist]
@@ -348,10 +389,10 @@ func (f *inflater) readCodes() error {
 	if f.overrun() || lens[256] == 0 {
 		return errCodes
 	}
-	if err := f.lit.build(lens[:nlit], litPrimary); err != nil {
+	if err := f.lit.build(lens[:nlit], litPrimary, litLenSymbol); err != nil {
 		return err
 	}
-	return f.dist.build(lens[nlit:], distPrimary)
+	return f.dist.build(lens[nlit:], distPrimary, distSymbol)
 }
 
 // huffman decodes the symbols of a block into dst from pos on, and returns
@@ -388,24 +429,19 @@ loop:
 		if e&linkFlag != 0 {
 			e = lt[int(e>>16)+int(b>>lp&(1<<(e&15)-1))]
 		}
-		l := uint(e & 0xff)
-		if l == 0 {
-			err = errSymbol
-			break loop
-		}
+		l := uint(e & 15)
 		b >>= l
 		n -= l
-		sym := e >> 16
-		if sym < 256 {
-			dst[pos] = byte(sym)
+		if e&kindMask == kindLiteral {
+			dst[pos] = byte(e >> 16)
 			if pos++; pos == len(dst) {
 				break loop
 			}
-			// Literals come in runs: another one, with the 33 bits left,
-			// when its code fits the primary table.
+			// Another literal, with the 33 bits left, when its code fits
+			// the primary table.
 			e = lprim[b&(1<<lp-1)]
-			if e&linkFlag == 0 && e>>16 < 256 && e&0xff != 0 {
-				l = uint(e & 0xff)
+			if e&(linkFlag|kindMask) == kindLiteral {
+				l = uint(e & 15)
 				b >>= l
 				n -= l
 				dst[pos] = byte(e >> 16)
@@ -415,32 +451,29 @@ loop:
 			}
 			continue
 		}
-		if sym == 256 {
-			break loop
+		if e&kindMask != kindLength {
+			if e&kindMask == kindNone {
+				err = errSymbol
+			}
+			break loop // the end of the block
 		}
-		sym -= 257
-		if sym >= 29 {
-			err = errSymbol
-			break loop
-		}
-		x := uint(lengthExtra[sym])
-		length := int(lengthBase[sym]) + int(b&(1<<x-1))
+		x := uint(e >> 8 & 15)
+		length := int(e>>16) + int(b&(1<<x-1))
 		b >>= x
 		n -= x
 		e = dprim[b&(1<<dp-1)]
 		if e&linkFlag != 0 {
 			e = dt[int(e>>16)+int(b>>dp&(1<<(e&15)-1))]
 		}
-		l = uint(e & 0xff)
-		d := e >> 16
-		if l == 0 || d >= 30 {
+		if e&kindMask == kindNone {
 			err = errSymbol
 			break loop
 		}
+		l = uint(e & 15)
 		b >>= l
 		n -= l
-		x = uint(distExtra[d])
-		back := int(distBase[d]) + int(b&(1<<x-1))
+		x = uint(e >> 8 & 15)
+		back := int(e>>16) + int(b&(1<<x-1))
 		b >>= x
 		n -= x
 		if back > pos {
@@ -449,6 +482,13 @@ loop:
 		}
 		end := min(pos+length, len(dst))
 		switch {
+		case back >= 8 && length <= 16 && pos+16 <= len(dst):
+			// Most matches: two words, each loaded after the bytes it
+			// reads are written.
+			from := pos - back
+			binary.LittleEndian.PutUint64(dst[pos:], binary.LittleEndian.Uint64(dst[from:]))
+			binary.LittleEndian.PutUint64(dst[pos+8:], binary.LittleEndian.Uint64(dst[from+8:]))
+			pos = end
 		case back >= 8 && pos+length+8 <= len(dst):
 			// Eight bytes at a time; each load is of bytes already
 			// written, and what is written past the match is written
