@@ -151,50 +151,52 @@ func (d *arithDecoder) next() byte {
 }
 
 // decode decodes one binary decision with the statistics bin *st (T.81
-// D.2.2), adapting the bin. The common case, an MPS without
-// renormalisation, is inlined.
+// D.2.2), adapting the bin.
 func (d *arithDecoder) decode(st *uint8) uint32 {
-	s := *st
-	e := qeTable[s]
-	a := d.a - e&0xffff
-	if a >= 0x8000 && uint32(d.c>>48) < a {
-		d.a = a
-		return uint32(s & 1)
-	}
-	return d.decodeRenorm(st, e, a)
-}
-
-// decodeRenorm is decode for the decisions that renormalise: an LPS, or an
-// MPS that leaves the interval under 0x8000, with the conditional exchange
-// of T.81 D.2.4.
-func (d *arithDecoder) decodeRenorm(st *uint8, e, a uint32) uint32 {
-	q := e & 0xffff
-	bit := uint32(*st & 1)
-	if uint32(d.c>>48) < a {
-		if a < q {
-			bit ^= 1
-			*st = uint8(e >> 24)
-		} else {
-			*st = uint8(e >> 16)
-		}
+	var bit uint32
+	if na, ok := fastMPS(d.c, d.a, *st); ok {
+		d.a, bit = na, uint32(*st&1)
 	} else {
-		d.c -= uint64(a) << 48
-		if a < q {
-			*st = uint8(e >> 16)
-		} else {
-			bit ^= 1
-			*st = uint8(e >> 24)
-		}
-		a = q
-	}
-	sh := uint(bits.LeadingZeros32(a)) - 16
-	d.a = a << (sh & 31)
-	d.c <<= sh & 63
-	d.ct -= int(sh)
-	if d.ct < 16 {
-		d.fill()
+		bit, d.c, d.a = d.slowDecide(st, d.c, na)
 	}
 	return bit
+}
+
+// slowDecide is decode for the decisions that renormalise, given the
+// code register c and the interval a less Qe, which it returns updated
+// with the decision: an LPS, or an MPS that leaves the interval under
+// 0x8000, with the conditional exchange of T.81 D.2.4 (where the smaller
+// part of the interval is the MPS's), and the renormalisation of D.2.6.
+// It computes the exchange without branches, as the decisions are hard
+// to predict.
+func (d *arithDecoder) slowDecide(st *uint8, c uint64, a uint32) (uint32, uint64, uint32) {
+	s := *st
+	e := qeTable[s]
+	q := e & 0xffff
+	lower := uint32(c>>48) < a // the decision is the lower part of the interval
+	lps := b2u(lower == (a < q))
+	up := -b2u(!lower) // all ones for the upper part
+	c -= uint64(a&up) << 48
+	a = a&^up | q&up
+	*st = uint8(e >> (16 + 8*lps))
+	sh := uint(bits.LeadingZeros32(a)) - 16
+	a <<= sh & 31
+	c <<= sh & 63
+	d.ct -= int(sh)
+	if d.ct < 16 {
+		d.c = c
+		d.fill()
+		c = d.c
+	}
+	return uint32(s&1) ^ lps, c, a
+}
+
+// b2u returns 1 for true and 0 for false.
+func b2u(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Defaults of the conditioning tables (T.81 F.1.4.4.1.4, F.1.4.4.2.1).
@@ -324,15 +326,6 @@ var (
 func fastMPS(c uint64, a uint32, s uint8) (uint32, bool) {
 	na := a - qeTable[s]&0xffff
 	return na, na >= 0x8000 && uint32(c>>48) < na
-}
-
-// slowDecide finishes a decision with bin *st that fastMPS did not, given
-// the code register c and the interval a less Qe, and returns it with the
-// new register and interval.
-func (d *arithDecoder) slowDecide(st *uint8, c uint64, a uint32) (uint32, uint64, uint32) {
-	d.c = c
-	bit := d.decodeRenorm(st, qeTable[*st], a)
-	return bit, d.c, d.a
 }
 
 // decodeDC decodes the DC difference of a block of scan component i and
