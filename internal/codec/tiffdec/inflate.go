@@ -123,8 +123,10 @@ func (t *huffTable) build(lengths []uint8, primary uint, sym symbolEntry) error 
 		if longest[p] > 0 {
 			sub := uint(longest[p]) - primary
 			t.entries[p] = uint32(len(t.entries))<<16 | linkFlag | uint32(sub)
-			for range 1 << sub {
-				t.entries = append(t.entries, kindNone)
+			start := len(t.entries)
+			t.entries = append(t.entries, make([]uint32, 1<<sub)...)
+			for i := start; i < len(t.entries); i++ {
+				t.entries[i] = kindNone
 			}
 		}
 	}
