@@ -91,7 +91,9 @@
 // needed. DecodeGray checks width×height against [Options.MaxPixels] and
 // against what the platform can address, and that the data holds every
 // uncompressed row, before it allocates anything of the image's size. It
-// then holds the gray image and at most 68 KiB besides: [Config.Memory]. An
+// then holds the gray image and at most 68 KiB besides: [Config.Memory]
+// (and, made once for the process at the first file of 32-bit blue, green,
+// red and alpha pixels, a 64 KiB table of compositing onto white). An
 // RLE stream is decoded in time linear in its length plus the image: every
 // code takes 2 bytes or more, and what it writes stops at the image's end.
 package bmpdec

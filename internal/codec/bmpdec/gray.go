@@ -1,6 +1,9 @@
 package bmpdec
 
-import "math/bits"
+import (
+	"math/bits"
+	"sync"
+)
 
 // lumaR, lumaG and lumaB are the terms of the luma of each 8-bit value
 // of red, green and blue: 19595·v, 38470·v + 2^15 (the rounding) and
@@ -21,7 +24,7 @@ func luma(r, g, b uint32) uint8 {
 }
 
 // overWhite composites an 8-bit non-premultiplied channel value c of alpha
-// a onto white, rounded to nearest.
+// a onto white, rounded to nearest: (c·a + 255·(255−a) + 127)/255.
 func overWhite(c, a uint32) uint32 {
 	return (c*a + 255*(255-a) + 127) / 255
 }
@@ -108,6 +111,11 @@ func indexed(depth int, lut *[256]uint8) rowConverter {
 type field struct {
 	shift uint
 	max   uint32
+	// recip is 2^40/max rounded up, for fields of up to 16 bits: then
+	// v×255×recip >> 40 is v×255/max rounded down, exactly, for every
+	// v ≤ max (the error of recip, under 2^24/2^40 on v×255 < 2^24, is
+	// less than 1/max).
+	recip uint64
 }
 
 // fieldOf returns the field of a contiguous mask.
@@ -116,14 +124,21 @@ func fieldOf(mask uint32) field {
 		return field{}
 	}
 	s := uint(bits.TrailingZeros32(mask))
-	return field{shift: s, max: mask >> s}
+	f := field{shift: s, max: mask >> s}
+	if f.max <= 0xffff {
+		f.recip = (1<<40 + uint64(f.max) - 1) / uint64(f.max)
+	}
+	return f
 }
 
 // value returns the field's value in pixel v scaled to 8 bits, rounded
 // down as Pillow scales 5- and 6-bit fields: value×255/max.
 func (f field) value(v uint32) uint32 {
-	if f.max == 0 {
+	switch {
+	case f.max == 0:
 		return 0
+	case f.recip != 0:
+		return uint32(uint64(v>>f.shift&f.max) * 255 * f.recip >> 40)
 	}
 	return uint32(uint64(v>>f.shift&f.max) * 255 / uint64(f.max))
 }
@@ -229,7 +244,8 @@ func (h *header) converter() rowConverter {
 	case rok && gok && bok && fs[3].max == 0 && ri == 2 && gi == 1 && bi == 0:
 		return bgrx32
 	case rok && gok && bok && aok && ri == 2 && gi == 1 && bi == 0 && ai == 3:
-		return bgra32
+		ow := overWhiteTable()
+		return func(dst, src []byte) { bgra32(dst, src, ow) }
 	case rok && gok && bok && fs[3].max == 0:
 		return func(dst, src []byte) {
 			src = src[:4*len(dst)]
@@ -296,12 +312,29 @@ func bgrx32(dst, src []byte) {
 	}
 }
 
-// bgra32 is the rowConverter of 32-bit pixels stored blue, green, red and
-// alpha.
-func bgra32(dst, src []byte) {
+// overWhiteTable returns overWhite of every alpha and channel value,
+// [a][c], made on first use: a lookup costs half the arithmetic.
+var overWhiteTable = sync.OnceValue(func() *[256][256]uint8 {
+	var t [256][256]uint8
+	for a := range uint32(256) {
+		for c := range uint32(256) {
+			t[a][c] = uint8(overWhite(c, a))
+		}
+	}
+	return &t
+})
+
+// bgra32 writes the gray of the 32-bit pixels of src stored blue, green,
+// red and alpha to dst, composited onto white by the table ow.
+func bgra32(dst, src []byte, ow *[256][256]uint8) {
 	src = src[:4*len(dst)]
 	for i := range dst {
 		s := src[4*i : 4*i+4 : 4*i+4]
-		dst[i] = rgbaGray(uint32(s[2]), uint32(s[1]), uint32(s[0]), uint32(s[3]))
+		b, g, r, a := s[0], s[1], s[2], s[3]
+		if a != 255 {
+			t := &ow[a]
+			r, g, b = t[r], t[g], t[b]
+		}
+		dst[i] = uint8((lumaR[r] + lumaG[g] + lumaB[b]) >> 16)
 	}
 }

@@ -94,3 +94,29 @@ func TestLuma(t *testing.T) {
 		}
 	}
 }
+
+// TestFieldReciprocal checks the multiplication that scales fields of up
+// to 16 bits against the division, for every value of every width.
+func TestFieldReciprocal(t *testing.T) {
+	for width := 1; width <= 16; width++ {
+		f := fieldOf(1<<width - 1)
+		for v := range uint32(1 << width) {
+			if got, want := f.value(v), v*255/f.max; got != want {
+				t.Fatalf("%d-bit field of %d = %d, want %d", width, v, got, want)
+			}
+		}
+	}
+}
+
+// TestOverWhite checks the table of compositing onto white against its
+// definition, for every channel value and alpha.
+func TestOverWhite(t *testing.T) {
+	ow := overWhiteTable()
+	for c := range uint32(256) {
+		for a := range uint32(256) {
+			if got, want := uint32(ow[a][c]), (c*a+255*(255-a)+127)/255; got != want {
+				t.Fatalf("overWhite(%d, %d) = %d, want %d", c, a, got, want)
+			}
+		}
+	}
+}
