@@ -177,6 +177,34 @@ func TestHeaders(t *testing.T) {
 	}
 }
 
+// TestArithmeticProgression checks that an arithmetic-coded progressive
+// file whose scans code a coefficient's bits again, or skip some, is
+// refused: the luma refinement scans of arith-420-prog.jpg made first
+// scans, or given another Ah.
+func TestArithmeticProgression(t *testing.T) {
+	data := readTestFile(t, "arith-420-prog.jpg")
+	if _, err := DecodeGray(data, nil); err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, s := range segments(t, data) {
+		// Ns 1, luma (component id 1), Ah not 0: a refinement.
+		if s.m != 0xda || data[s.at+4] != 1 || data[s.at+5] != 1 || data[s.at+9]>>4 == 0 {
+			continue
+		}
+		found++
+		for _, ahal := range []byte{data[s.at+9] & 0x0f, data[s.at+9] + 0x11} {
+			bad := patched(data, func(b []byte) { b[s.at+9] = ahal })
+			if _, err := DecodeGray(bad, nil); !sameError(err, errFormat) {
+				t.Errorf("DecodeGray with scan at %d given Ah/Al %#02x = %v, want a format error", s.at, ahal, err)
+			}
+		}
+	}
+	if found == 0 {
+		t.Fatal("no luma refinement scan in arith-420-prog.jpg")
+	}
+}
+
 // TestUnsupportedNamed checks that the errors of what DecodeGray does
 // not decode name it, and match ErrUnsupported.
 func TestUnsupportedNamed(t *testing.T) {

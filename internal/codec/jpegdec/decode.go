@@ -69,6 +69,7 @@ type plane struct {
 	q      [64]uint16 // the quantization table, latched at its first scan
 	seen   bool       // a scan had it
 	dc     bool       // progressive: its first DC scan came
+	al     [64]uint8  // progressive, arithmetic: 1 + the Al of the last scan of each coefficient, 0 before
 	coefs  []uint64   // progressive: bw×bh blocks of 16 words (see zigzagBlock)
 	nz     []uint64   // progressive: the nonzero AC coefficients of each block, by zigzag index
 	pix    []byte     // sequential, colour: the samples, (8·bw/scale)×(8·bh/scale)
@@ -512,6 +513,11 @@ func (d *decoder) scan(p []byte) error {
 		if sc.ah != 0 && sc.al != sc.ah-1 || sc.al > 13 {
 			return formatError("bad progressive scan: Ah %d, Al %d", sc.ah, sc.al)
 		}
+		if d.arith {
+			if err := d.checkProgression(&sc); err != nil {
+				return err
+			}
+		}
 	} else {
 		for _, c := range sc.comps[:sc.n] {
 			if c.plane >= 0 && d.planes[c.plane].seen {
@@ -563,6 +569,31 @@ func (d *decoder) scan(p []byte) error {
 		return truncated("scan data")
 	}
 	d.pos = at
+	return nil
+}
+
+// checkProgression checks, in an arithmetic-coded progressive file, that
+// the scan codes the bits of each coefficient of its decoded components
+// that come next: a first scan, of a coefficient that no scan had, or a
+// refinement whose Ah is the last scan's Al (T.81 G.1.1.1.1; libjpeg only
+// warns). Then a block is decoded at most 14 times for each coefficient,
+// each time with a bounded number of decisions, however the few bytes
+// that an arithmetic-coded scan can take are made: without the check,
+// maxScans scans that each decode every coefficient of every block could
+// be had for little more than their headers.
+func (d *decoder) checkProgression(sc *scanHeader) error {
+	for _, c := range sc.comps[:sc.n] {
+		if c.plane < 0 {
+			continue
+		}
+		p := &d.planes[c.plane]
+		for k := sc.ss; k <= sc.se; k++ {
+			if sc.ah == 0 && p.al[k&63] != 0 || sc.ah != 0 && int(p.al[k&63]) != sc.ah+1 {
+				return formatError("bad progression: coefficient %d of component %d again at Ah %d, Al %d", k, c.ci, sc.ah, sc.al)
+			}
+			p.al[k&63] = uint8(sc.al + 1)
+		}
+	}
 	return nil
 }
 
