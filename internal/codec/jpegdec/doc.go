@@ -50,8 +50,11 @@
 // chroma blocks are decoded only to keep the statistics in step, and
 // chroma-only scans are skipped as in Huffman-coded files. Corrupt data
 // cannot make it loop: each block takes a bounded number of decisions,
-// and past the end of the data the decoder reads zeros, as T.81 says. It
-// is written in Go alone, for every platform.
+// and past the end of the data the decoder reads zeros, as T.81 says. The
+// scans of a progressive arithmetic-coded file must code the bits of each
+// coefficient in turn, once (libjpeg only warns of other progressions), so
+// that a small file cannot ask for many passes over every block. It is
+// written in Go alone, for every platform.
 //
 // # Accuracy
 //
