@@ -101,7 +101,7 @@ func (t *huffTable) build(lengths []uint8, primary uint, sym symbolEntry) error 
 	size := 1 << primary
 	t.primary = primary
 	if cap(t.entries) < size {
-		t.entries = make([]uint32, size, size*2)
+		t.entries = make([]uint32, size, tableCap(primary))
 	}
 	t.entries = t.entries[:size]
 	for i := range t.entries {
@@ -151,6 +151,38 @@ func (t *huffTable) build(lengths []uint8, primary uint, sym symbolEntry) error 
 		}
 	}
 	return nil
+}
+
+// tableCap returns the capacity of a table of primary bits: room for the
+// largest second tables that a code can need, so that they are appended
+// without growing, and a power of two, so that huffman indexes the whole
+// table with a mask. A second table of 2^k entries holds a complete subtree
+// of depth k, which has at least k+1 codes: 286 literal/length codes with
+// 10 primary bits need at most 1024 + 47·32 + 8 entries, and 30 distance
+// codes with 8 primary bits at most 256 + 3·128 + 32.
+func tableCap(primary uint) int {
+	switch primary {
+	case litPrimary:
+		return litCap
+	case distPrimary:
+		return distCap
+	}
+	return 2 << primary
+}
+
+const (
+	litCap  = 4096
+	distCap = 1024
+)
+
+// litEntry returns the entry of the literal/length code at the bottom of
+// b in t.
+func litEntry(t *[litCap]uint32, b uint64) uint32 {
+	e := t[b&(1<<litPrimary-1)]
+	if e&linkFlag != 0 {
+		e = t[(e>>16+uint32(b>>litPrimary)&(1<<(e&15)-1))&(litCap-1)]
+	}
+	return e
 }
 
 // reverseBits returns the n low bits of c in reverse order.
@@ -399,21 +431,28 @@ func (f *inflater) readCodes() error {
 
 // huffman decodes the symbols of a block into dst from pos on, and returns
 // the new pos. The bit buffer lives in local variables, and is refilled
-// eight bytes at a time while src lasts, once for each literal or match:
-// 56 bits hold a literal (15) or a length and distance with their extra
-// bits (15 + 5 + 15 + 13).
+// eight bytes at a time while src lasts, whenever it holds less than 48
+// bits: a literal (15) or a length and distance with their extra bits
+// (15 + 5 + 15 + 13).
+//
+// The entry of each literal/length code is looked up before the refill,
+// so that the refill is off the path from one code to the next, and, after
+// a match, while the match is copied. With fewer than 15 bits counted (the
+// longest code), the bits above them may be zeros rather than src's, and
+// the entry is looked up again after the refill.
 func (f *inflater) huffman(dst []byte, pos int, lit, dist *huffTable) (int, error) {
 	src, in := f.src, f.in
 	b, n := f.bits, f.n
-	// The primary tables as arrays, indexed without bounds checks.
-	lt, dt := lit.entries, dist.entries
-	lprim := (*[1 << litPrimary]uint32)(lt[:1<<litPrimary])
-	dprim := (*[1 << distPrimary]uint32)(dt[:1<<distPrimary])
-	const lp, dp = litPrimary, distPrimary
+	// The tables as arrays, indexed with masks, without bounds checks.
+	lt := (*[litCap]uint32)(lit.entries[:litCap])
+	dt := (*[distCap]uint32)(dist.entries[:distCap])
+	const dp = distPrimary
 	var err error
+	e := litEntry(lt, b)
 loop:
 	for {
 		if n < 48 {
+			before := n
 			if in+8 <= len(src) {
 				b |= binary.LittleEndian.Uint64(src[in:]) << n
 				in += int(63-n) >> 3
@@ -426,62 +465,53 @@ loop:
 				}
 				in, b, n = f.in, f.bits, f.n
 			}
-		}
-		e := lprim[b&(1<<lp-1)]
-		if e&linkFlag != 0 {
-			e = lt[int(e>>16)+int(b>>lp&(1<<(e&15)-1))]
+			if before < 15 {
+				e = litEntry(lt, b)
+			}
 		}
 		l := uint(e & 15)
-		b >>= l
-		n -= l
 		if e&kindMask == kindLiteral {
+			b >>= l
+			n -= l
 			dst[pos] = byte(e >> 16)
 			if pos++; pos == len(dst) {
 				break loop
 			}
-			// Another literal, with the 33 bits left, when its code fits
-			// the primary table.
-			e = lprim[b&(1<<lp-1)]
-			if e&(linkFlag|kindMask) == kindLiteral {
-				l = uint(e & 15)
-				b >>= l
-				n -= l
-				dst[pos] = byte(e >> 16)
-				if pos++; pos == len(dst) {
-					break loop
-				}
-			}
+			e = litEntry(lt, b)
 			continue
 		}
 		if e&kindMask != kindLength {
 			if e&kindMask == kindNone {
 				err = errSymbol
 			}
+			b >>= l
+			n -= l
 			break loop // the end of the block
 		}
+		// The code and its extra bits go in one shift, off the path
+		// of the extra bits' value.
 		x := uint(e >> 8 & 15)
-		length := int(e>>16) + int(b&(1<<x-1))
-		b >>= x
-		n -= x
-		e = dprim[b&(1<<dp-1)]
+		length := int(e>>16) + int(b>>l&(1<<x-1))
+		b >>= l + x
+		n -= l + x
+		e = dt[b&(1<<dp-1)]
 		if e&linkFlag != 0 {
-			e = dt[int(e>>16)+int(b>>dp&(1<<(e&15)-1))]
+			e = dt[(e>>16+uint32(b>>dp)&(1<<(e&15)-1))&(distCap-1)]
 		}
 		if e&kindMask == kindNone {
 			err = errSymbol
 			break loop
 		}
 		l = uint(e & 15)
-		b >>= l
-		n -= l
 		x = uint(e >> 8 & 15)
-		back := int(e>>16) + int(b&(1<<x-1))
-		b >>= x
-		n -= x
+		back := int(e>>16) + int(b>>l&(1<<x-1))
+		b >>= l + x
+		n -= l + x
 		if back > pos {
 			err = errDistance
 			break loop
 		}
+		e = litEntry(lt, b)
 		end := min(pos+length, len(dst))
 		switch {
 		case back >= 8 && length <= 16 && pos+16 <= len(dst):
