@@ -63,22 +63,28 @@ func (d *decoder) converter() rowConverter {
 	if d.fusedPredictor() {
 		// Differences summed as the gray is taken, in one pass.
 		// Four pixels at a time, from one slice of twelve bytes, so
-		// that one bounds check serves them all.
+		// that one bounds check serves them all, and the luma of two
+		// pixels from each multiplication: their channels in the two
+		// halves of a word, whose sums stay below 2^25.
 		return func(dst []byte, rows [][]byte) {
 			src := rows[0][:3*len(dst)]
 			var r, g, b byte
 			i := 0
+			const (
+				cr, cg, cb = 19595, 38470, 7471
+				half       = 1<<15 | 1<<47
+			)
 			for ; i+4 <= len(dst); i += 4 {
 				p := src[3*i : 3*i+12 : 3*i+12]
 				q := dst[i : i+4 : i+4]
-				r, g, b = r+p[0], g+p[1], b+p[2]
-				q[0] = luma(uint32(r), uint32(g), uint32(b))
-				r, g, b = r+p[3], g+p[4], b+p[5]
-				q[1] = luma(uint32(r), uint32(g), uint32(b))
-				r, g, b = r+p[6], g+p[7], b+p[8]
-				q[2] = luma(uint32(r), uint32(g), uint32(b))
-				r, g, b = r+p[9], g+p[10], b+p[11]
-				q[3] = luma(uint32(r), uint32(g), uint32(b))
+				r0, g0, b0 := r+p[0], g+p[1], b+p[2]
+				r1, g1, b1 := r0+p[3], g0+p[4], b0+p[5]
+				r2, g2, b2 := r1+p[6], g1+p[7], b1+p[8]
+				r, g, b = r2+p[9], g2+p[10], b2+p[11]
+				s := cr*(uint64(r0)|uint64(r1)<<32) + cg*(uint64(g0)|uint64(g1)<<32) + cb*(uint64(b0)|uint64(b1)<<32) + half
+				t := cr*(uint64(r2)|uint64(r)<<32) + cg*(uint64(g2)|uint64(g)<<32) + cb*(uint64(b2)|uint64(b)<<32) + half
+				q[0], q[1] = byte(s>>16), byte(s>>48)
+				q[2], q[3] = byte(t>>16), byte(t>>48)
 			}
 			for ; i < len(dst); i++ {
 				p := src[3*i : 3*i+3 : 3*i+3]
