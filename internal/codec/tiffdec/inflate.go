@@ -451,20 +451,24 @@ func (f *inflater) huffman(dst []byte, pos int, lit, dist *huffTable) (int, erro
 	e := litEntry(lt, b)
 loop:
 	for {
-		if n < 48 {
+		// While src lasts, a refill every time, without a branch on
+		// how many bits there are, which would be hard to predict.
+		if in+8 <= len(src) {
 			before := n
-			if in+8 <= len(src) {
-				b |= binary.LittleEndian.Uint64(src[in:]) << n
-				in += int(63-n) >> 3
-				n |= 56
-			} else {
-				f.in, f.bits, f.n = in, b, n
-				f.refill()
-				if f.overrun() {
-					return pos, errDataEnds
-				}
-				in, b, n = f.in, f.bits, f.n
+			b |= binary.LittleEndian.Uint64(src[in:]) << n
+			in += int(63-n) >> 3
+			n |= 56
+			if before < 15 {
+				e = litEntry(lt, b)
 			}
+		} else if n < 48 {
+			before := n
+			f.in, f.bits, f.n = in, b, n
+			f.refill()
+			if f.overrun() {
+				return pos, errDataEnds
+			}
+			in, b, n = f.in, f.bits, f.n
 			if before < 15 {
 				e = litEntry(lt, b)
 			}
