@@ -431,9 +431,10 @@ func (f *inflater) readCodes() error {
 
 // huffman decodes the symbols of a block into dst from pos on, and returns
 // the new pos. The bit buffer lives in local variables, and is refilled
-// eight bytes at a time while src lasts, whenever it holds less than 48
-// bits: a literal (15) or a length and distance with their extra bits
-// (15 + 5 + 15 + 13).
+// before each code: eight bytes at a time while src lasts, to at least 56
+// bits, and a byte at a time after that whenever it holds less than 48
+// bits: either is enough for a literal (15) or a length and distance with
+// their extra bits (15 + 5 + 15 + 13).
 //
 // The entry of each literal/length code is looked up before the refill,
 // so that the refill is off the path from one code to the next, and, after
