@@ -116,7 +116,7 @@ func grayConfig(data []byte, opts *Options) (hdr grayHeader, ok bool, err error)
 	}
 	if hdr.width, hdr.height, hdr.memory, err = d.config(data); err != nil {
 		if errors.Is(err, d.tooLarge) { // more than this platform can address
-			return hdr, true, fmt.Errorf("%w: %s", ErrTooLarge, strings.TrimPrefix(err.Error(), d.pkg+": "))
+			return hdr, true, fmt.Errorf("%w: %s", ErrTooLarge, strings.TrimPrefix(err.Error(), d.tooLarge.Error()+": "))
 		}
 		// A header that asks for too many pixels is reported as such,
 		// whatever is wrong after it: the registered decoder reads only
