@@ -115,16 +115,22 @@ func grayConfig(data []byte, opts *Options) (hdr grayHeader, ok bool, err error)
 		return hdr, false, nil
 	}
 	if hdr.width, hdr.height, hdr.memory, err = d.config(data); err != nil {
-		if errors.Is(err, d.tooLarge) { // more than this platform can address
-			return hdr, true, fmt.Errorf("%w: %s", ErrTooLarge, strings.TrimPrefix(err.Error(), d.tooLarge.Error()+": "))
-		}
 		// A header that asks for too many pixels is reported as such,
 		// whatever is wrong after it: the registered decoder reads only
 		// the header.
-		if cfg, _, herr := image.DecodeConfig(atReader(bytes.NewReader(data))); herr == nil {
-			if perr := checkPixels(cfg.Width, cfg.Height, opts.maxPixels()); perr != nil {
+		w, h := hdr.width, hdr.height // as far as the decoder read them
+		if w <= 0 || h <= 0 {
+			if cfg, _, herr := image.DecodeConfig(atReader(bytes.NewReader(data))); herr == nil {
+				w, h = cfg.Width, cfg.Height
+			}
+		}
+		if w > 0 && h > 0 {
+			if perr := checkPixels(w, h, opts.maxPixels()); perr != nil {
 				return hdr, true, perr
 			}
+		}
+		if errors.Is(err, d.tooLarge) { // more than this platform can address
+			return hdr, true, fmt.Errorf("%w: %s", ErrTooLarge, strings.TrimPrefix(err.Error(), d.tooLarge.Error()+": "))
 		}
 		return hdr, true, d.error(hdr.format, err)
 	}

@@ -2,6 +2,7 @@ package tiffdec
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 )
 
@@ -226,7 +227,12 @@ func (d *decoder) scalar(tags map[uint16]entry, tag uint16, name string, def int
 	if err := d.values(name, e); err != nil {
 		return 0, err
 	}
-	return int(d.uint(e, 0)), nil
+	v := d.uint(e, 0)
+	if uint64(v) > math.MaxInt {
+		// Only on 32-bit platforms: a size no slice there can hold.
+		return 0, fmt.Errorf("%w: %s %d is more than this platform can address", ErrTooLarge, name, v)
+	}
+	return int(v), nil
 }
 
 // read checks the tags of the first directory and sets up the decoder.
