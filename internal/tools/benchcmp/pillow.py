@@ -24,7 +24,18 @@ from PIL import Image
 
 path, outdir, budget = sys.argv[1], sys.argv[2], float(sys.argv[3])
 data = open(path, "rb").read()
-first = Image.open(io.BytesIO(data))
+
+
+def open_image(b):
+    """Image.open, reading the whole file in one block: libjpeg cannot
+    suspend inside arithmetic-coded data, so Pillow's default 64 KiB
+    blocks fail on such files."""
+    im = Image.open(io.BytesIO(b))
+    im.decodermaxblock = max(im.decodermaxblock, len(b) + 1024)
+    return im
+
+
+first = open_image(data)
 W, H = first.size
 HALF = (max(1, W // 2), max(1, H // 2))
 JPEG = first.format == "JPEG"
@@ -45,17 +56,17 @@ def save(im):
 
 
 def original():
-    im = Image.open(io.BytesIO(data)).convert("L")
+    im = open_image(data).convert("L")
     buf = io.BytesIO()
     im.save(buf, "JPEG")
-    im = Image.open(io.BytesIO(buf.getvalue()))
+    im = open_image(buf.getvalue())
     scaled = im.resize(HALF)
     save(scaled)
     return scaled
 
 
 def equal():
-    im = Image.open(io.BytesIO(data))
+    im = open_image(data)
     if JPEG and im.mode in ("RGB", "YCbCr"):
         im.draft("L", im.size)
     scaled = gray_on_white(im).resize(HALF, Image.BICUBIC)
@@ -64,7 +75,7 @@ def equal():
 
 
 def draft():
-    im = Image.open(io.BytesIO(data))
+    im = open_image(data)
     if JPEG:
         im.draft("L", HALF)
     im = gray_on_white(im)
@@ -89,5 +100,5 @@ for name, fn in (("original", original), ("equal", equal), ("draft", draft)):
     ms, result = timed(fn)
     report[name + "_ms"] = ms
     result.save(f"{outdir}/{name}.pgm")
-gray_on_white(Image.open(io.BytesIO(data))).resize(HALF, Image.LANCZOS).save(f"{outdir}/reference.pgm")
+gray_on_white(open_image(data)).resize(HALF, Image.LANCZOS).save(f"{outdir}/reference.pgm")
 print(json.dumps(report))
