@@ -3,6 +3,8 @@ package bmpdec
 import (
 	"math/bits"
 	"sync"
+
+	"github.com/escala-img/escala/internal/codec/packed"
 )
 
 // lumaR, lumaG and lumaB are the terms of the luma of each 8-bit value
@@ -56,54 +58,6 @@ func (h *header) paletteGray() *[256]uint8 {
 // A rowConverter writes the gray of the len(dst) pixels of one row of
 // stored pixels src to dst.
 type rowConverter func(dst, src []byte)
-
-// indexed returns the rowConverter of palette indexes of depth bits (1, 2,
-// 4 or 8), the leftmost pixel in the high bits of a byte, whose gray lut
-// gives.
-func indexed(depth int, lut *[256]uint8) rowConverter {
-	switch depth {
-	case 8:
-		return func(dst, src []byte) {
-			src = src[:len(dst)]
-			for i, v := range src {
-				dst[i] = lut[v]
-			}
-		}
-	case 4:
-		return func(dst, src []byte) {
-			n := len(dst) / 2
-			for i, v := range src[:n] {
-				o := dst[2*i : 2*i+2 : 2*i+2]
-				o[0], o[1] = lut[v>>4], lut[v&15]
-			}
-			if len(dst)%2 != 0 {
-				dst[len(dst)-1] = lut[src[n]>>4]
-			}
-		}
-	case 2:
-		return func(dst, src []byte) {
-			n := len(dst) / 4
-			for i, v := range src[:n] {
-				o := dst[4*i : 4*i+4 : 4*i+4]
-				o[0], o[1], o[2], o[3] = lut[v>>6], lut[v>>4&3], lut[v>>2&3], lut[v&3]
-			}
-			for i := 4 * n; i < len(dst); i++ {
-				dst[i] = lut[src[i/4]>>(6-2*(i%4))&3]
-			}
-		}
-	}
-	return func(dst, src []byte) {
-		n := len(dst) / 8
-		for i, v := range src[:n] {
-			o := dst[8*i : 8*i+8 : 8*i+8]
-			o[0], o[1], o[2], o[3] = lut[v>>7], lut[v>>6&1], lut[v>>5&1], lut[v>>4&1]
-			o[4], o[5], o[6], o[7] = lut[v>>3&1], lut[v>>2&1], lut[v>>1&1], lut[v&1]
-		}
-		for i := 8 * n; i < len(dst); i++ {
-			dst[i] = lut[src[i/8]>>(7-i%8)&1]
-		}
-	}
-}
 
 // A field is one contiguous bit field of a pixel: the value is
 // (pixel >> shift) & max, and max is 2^width - 1, or 0 for a field that
@@ -189,7 +143,7 @@ const lut16Pixels = 1 << 15
 // RLE-compressed.
 func (h *header) converter() rowConverter {
 	if h.bits <= 8 {
-		return indexed(h.bits, h.paletteGray())
+		return packed.Expand(h.bits, h.paletteGray())
 	}
 	fs := h.fields()
 	switch h.bits {

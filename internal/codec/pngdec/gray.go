@@ -1,5 +1,7 @@
 package pngdec
 
+import "github.com/escala-img/escala/internal/codec/packed"
+
 // The gray of a pixel is what scaler.Grayscale computes from the image that
 // image/png decodes. image/png returns, by colour type, bit depth and tRNS:
 //
@@ -80,7 +82,7 @@ func (d *decoder) converter() rowConverter {
 				lut[v] = 255
 			}
 		}
-		return d.lookup(&lut)
+		return packed.Expand(d.depth, &lut)
 	case ctPaletted:
 		var lut [256]uint8
 		for i := range lut {
@@ -93,7 +95,7 @@ func (d *decoder) converter() rowConverter {
 			p := d.plte[i]
 			lut[i] = paletteGray(uint32(p[0]), uint32(p[1]), uint32(p[2]), a)
 		}
-		return d.lookup(&lut)
+		return packed.Expand(d.depth, &lut)
 	case ctGrayAlpha:
 		if d.depth == 16 {
 			return grayAlpha16
@@ -122,52 +124,6 @@ func (d *decoder) converter() rowConverter {
 		return rgba8
 	}
 	panic("pngdec: converter of an unchecked colour type")
-}
-
-// lookup returns the rowConverter of one sample of d.depth bits (1, 2, 4
-// or 8) a pixel, whose gray lut gives.
-func (d *decoder) lookup(lut *[256]uint8) rowConverter {
-	switch d.depth {
-	case 8:
-		return func(dst, src []byte) {
-			src = src[:len(dst)]
-			for i, v := range src {
-				dst[i] = lut[v]
-			}
-		}
-	case 4:
-		return func(dst, src []byte) {
-			for i := 0; i+1 < len(dst); i += 2 {
-				v := src[i/2]
-				dst[i], dst[i+1] = lut[v>>4], lut[v&15]
-			}
-			if len(dst)%2 != 0 {
-				dst[len(dst)-1] = lut[src[len(dst)/2]>>4]
-			}
-		}
-	case 2:
-		return func(dst, src []byte) {
-			n := len(dst) / 4
-			for i, v := range src[:n] {
-				o := dst[4*i : 4*i+4 : 4*i+4]
-				o[0], o[1], o[2], o[3] = lut[v>>6], lut[v>>4&3], lut[v>>2&3], lut[v&3]
-			}
-			for i := 4 * n; i < len(dst); i++ {
-				dst[i] = lut[src[i/4]>>(6-2*(i%4))&3]
-			}
-		}
-	}
-	return func(dst, src []byte) {
-		n := len(dst) / 8
-		for i, v := range src[:n] {
-			o := dst[8*i : 8*i+8 : 8*i+8]
-			o[0], o[1], o[2], o[3] = lut[v>>7], lut[v>>6&1], lut[v>>5&1], lut[v>>4&1]
-			o[4], o[5], o[6], o[7] = lut[v>>3&1], lut[v>>2&1], lut[v>>1&1], lut[v&1]
-		}
-		for i := 8 * n; i < len(dst); i++ {
-			dst[i] = lut[src[i/8]>>(7-i%8)&1]
-		}
-	}
 }
 
 func gray16(dst, src []byte) {

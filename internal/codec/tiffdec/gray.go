@@ -3,6 +3,8 @@ package tiffdec
 import (
 	"image"
 	"math"
+
+	"github.com/escala-img/escala/internal/codec/packed"
 )
 
 // luma returns the 601-2 luma of an 8-bit RGB colour, rounded to nearest,
@@ -220,15 +222,8 @@ func unpacker(bps, hi int, lut *[256]uint8) rowConverter {
 			}
 		}
 	}
-	per := 8 / bps // pixels a byte
-	mask := byte(1<<bps - 1)
-	return func(dst []byte, rows [][]byte) {
-		src := rows[0]
-		for i := range dst {
-			shift := uint(8 - bps*(i%per+1))
-			dst[i] = lut[src[i/per]>>shift&mask]
-		}
-	}
+	expand := packed.Expand(bps, lut)
+	return func(dst []byte, rows [][]byte) { expand(dst, rows[0]) }
 }
 
 // samplesConverter returns the function that writes the gray of len(dst)
