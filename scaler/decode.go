@@ -139,7 +139,8 @@ func teeAll(r io.Reader) (io.Reader, func() ([]byte, error)) {
 // frame), BMP, TIFF or WebP. It reads the header first and checks the size
 // against opts.MaxPixels before any pixel memory is allocated. A
 // *bytes.Reader it reads at offsets, without copying, and leaves where it
-// was. A nil opts means the defaults.
+// was; any other reader it reads to its end first. A nil opts means the
+// defaults.
 //
 // The pixels are returned as stored: EXIF orientation is not applied (see
 // ExifOrientation and Orient). The concrete type is the decoder's, e.g.
@@ -155,38 +156,27 @@ func teeAll(r io.Reader) (io.Reader, func() ([]byte, error)) {
 // a truncated or corrupt one, and ErrTooLarge when the image has more
 // pixels than allowed.
 func Decode(r io.Reader, opts *Options) (image.Image, error) {
-	r = atReader(r)
-	r, whole := teeAll(r)
-	// The header is read twice: by DecodeConfig and again by the decoder,
-	// which is given what was read and the rest.
-	var replay io.Reader
-	var head bytes.Buffer
-	seeker, seekable := r.(io.ReadSeeker)
-	start := int64(0)
-	if seekable {
-		var err error
-		if start, err = seeker.Seek(0, io.SeekCurrent); err != nil {
-			seekable = false
+	br, ok := r.(*bytes.Reader)
+	if !ok {
+		// The header is read twice, and a file that the registered
+		// decoder refuses once more by this module's: hold it in memory.
+		data, err := io.ReadAll(r)
+		if err != nil {
+			return nil, fmt.Errorf("scaler: decode: %w", err)
 		}
+		br = bytes.NewReader(data)
 	}
-	if seekable {
-		replay = r
-	} else {
-		replay = io.MultiReader(&head, r)
-		r = io.TeeReader(r, &head)
-	}
-	cfg, f, grayOnly, err := decodeConfig(r, opts)
+	pr := atReader(br).(peekReader)
+	cfg, f, grayOnly, err := decodeConfig(pr, opts)
 	if err != nil {
 		return nil, err
 	}
-	if seekable {
-		if _, err := seeker.Seek(start, io.SeekStart); err != nil {
-			return nil, fmt.Errorf("scaler: decode: %w", err)
-		}
+	if _, err := pr.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("scaler: decode: %w", err)
 	}
 	var img image.Image
 	if !grayOnly {
-		img, _, err = image.Decode(replay)
+		img, _, err = image.Decode(pr)
 	}
 	if grayOnly || err != nil {
 		d, ours := grayDecoders[f]
@@ -194,9 +184,9 @@ func Decode(r io.Reader, opts *Options) (image.Image, error) {
 			return nil, decodeError(f.String(), err)
 		}
 		// The registered decoder refuses it: decode its gray.
-		data, rerr := whole()
-		if rerr != nil {
-			return nil, fmt.Errorf("scaler: decode: %w", rerr)
+		data := make([]byte, pr.Size())
+		if _, err := pr.ReadAt(data, 0); err != nil {
+			return nil, fmt.Errorf("scaler: decode: %w", err)
 		}
 		return d.decodeGray(f, data, opts)
 	}
