@@ -134,9 +134,12 @@ func TestScaleServerComesBack(t *testing.T) {
 	first := startScaleServer(t, "127.0.0.1:0", nil)
 	other := startScaleServer(t, "127.0.0.1:0", nil)
 	gw := startGateway(t, first.addr, other.addr)
-	img := sample.JPEG(64, 48)
+	// Each upload differs, as one already stored is answered without a
+	// scale server.
+	n := 0
+	img := func() []byte { n++; return sample.JPEG(64+n, 48) }
 	for range 2 {
-		if line := rawUploadLine(t, gw, img); !strings.HasPrefix(line, "Imagen escalada") {
+		if line := rawUploadLine(t, gw, img()); !strings.HasPrefix(line, "Imagen escalada") {
 			t.Fatalf("reply = %q", line)
 		}
 	}
@@ -145,13 +148,13 @@ func TestScaleServerComesBack(t *testing.T) {
 	}
 	first.kill()
 	for range 4 {
-		if line := rawUploadLine(t, gw, img); !strings.HasPrefix(line, "Imagen escalada") {
+		if line := rawUploadLine(t, gw, img()); !strings.HasPrefix(line, "Imagen escalada") {
 			t.Fatalf("reply with one scale server down = %q", line)
 		}
 	}
 	back := startScaleServer(t, first.addr, nil)
 	for range 4 {
-		if line := rawUploadLine(t, gw, img); !strings.HasPrefix(line, "Imagen escalada") {
+		if line := rawUploadLine(t, gw, img()); !strings.HasPrefix(line, "Imagen escalada") {
 			t.Fatalf("reply after the scale server came back = %q", line)
 		}
 	}

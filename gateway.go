@@ -5,12 +5,16 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base32"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
 	"log/slog"
+	"math"
 	"strings"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 
 	"github.com/escala-img/escala/internal/codec/mem"
 	"github.com/escala-img/escala/scaler"
@@ -21,15 +25,30 @@ import (
 // Gateway is the transport.Handler of the gateway: for each request it
 // decodes the image, turns it to grayscale, has Scaler resize it, encodes
 // the upright result as JPEG (or PNG, if the request asks), stores it
-// under a name derived from its content, and answers with the link.
+// under a name derived from the upload, and answers with the link.
 //
 // Scaler decides where the resizing happens: a scaler.Local in this
 // process, a transport.Client of a remote scale server, or a
 // transport.Balancer over several. Only the gray image travels to a remote
 // scale server, as raw pixels with no loss.
 //
-// Its zero value is not usable: Store and BaseURL must be set. It is safe
-// for concurrent use; its fields must not change after first use.
+// # Work done once
+//
+// A result is named by the SHA-256 of the upload and of the options that
+// shape the result (format, size, filter, quality, orientation), so the
+// same upload with the same options always has the same name. Before it
+// decodes anything, the Gateway looks for that name in Store: a result
+// that is there already, made by this gateway or by any other that shares
+// the store, is answered at once, for the cost of hashing the upload and
+// reading the result's header. Identical requests that arrive together
+// are processed once, and all get the one result. Gateways that share a
+// store must therefore make the same result from the same request: the
+// same Quality and Scaler defaults (the scale servers' factor and filter).
+// Keep results made with other settings under another prefix or folder.
+//
+// Its zero value is not usable: Store, and BaseURL or Linker, must be set.
+// It is safe for concurrent use; its fields must not change after first
+// use.
 type Gateway struct {
 	// Scaler resizes the grayscale images. nil means a zero
 	// scaler.Local, which halves them.
@@ -39,7 +58,8 @@ type Gateway struct {
 	Store store.Interface
 
 	// BaseURL is where Store's contents are served: the link of a result
-	// stored under key is BaseURL + "/" + key. It must be set.
+	// stored under key is BaseURL + "/" + key. It must be set unless
+	// Linker is.
 	BaseURL string
 
 	// Links, when set, makes every link expire: the link of a result is
@@ -47,6 +67,11 @@ type Gateway struct {
 	// signature. Serve Store with store.NewHandler and the same Signer in
 	// HandlerOptions.Links. nil means links that never expire.
 	Links *store.Signer
+
+	// Linker, when set, makes the links instead of BaseURL and Links: the
+	// presigned URLs of an object store, say. A Linker that fails fails
+	// the request as a Store that fails does.
+	Linker Linker
 
 	// Quality is the JPEG quality of results when a request names none.
 	// 0 means scaler.DefaultQuality.
@@ -66,19 +91,42 @@ type Gateway struct {
 	// original and scaled sizes, and the link. nil means slog.Default().
 	Logger *slog.Logger
 
-	local scaler.Local
-	own   scaler.Budget
+	local  scaler.Local
+	own    scaler.Budget
+	flight singleflight.Group
+}
+
+// A Linker makes the link that a client is given to the result stored
+// under key. Link may be called by many goroutines at once.
+type Linker interface {
+	Link(ctx context.Context, key string) (string, error)
+}
+
+// LinkFunc adapts a function to a Linker.
+type LinkFunc func(ctx context.Context, key string) (string, error)
+
+// Link calls f(ctx, key).
+func (f LinkFunc) Link(ctx context.Context, key string) (string, error) { return f(ctx, key) }
+
+// result is what a request's work leaves: the key of the stored result
+// and its size.
+type result struct {
+	key           string
+	width, height int
+	found         bool // already in the store: nothing was decoded
 }
 
 // Serve implements transport.Handler. Errors wrap the sentinels of
 // package scaler when the image or the options are at fault, so that the
 // client is told what was wrong. When the Store fails (a full or read-only
-// disk), the cause is logged and the error wraps both it and
-// transport.ErrUnavailable, whose text alone reaches the client: "the
-// result could not be stored; try again later".
+// disk, an object store that is down or too slow), the cause is logged
+// and the error wraps both it and transport.ErrUnavailable, whose text
+// alone reaches the client: "the result could not be stored; try again
+// later". It comes before ctx's deadline: the Store is given until a
+// moment before it.
 func (g *Gateway) Serve(ctx context.Context, req *transport.Request) (*transport.Response, error) {
-	if g.Store == nil || g.BaseURL == "" {
-		return nil, errors.New("escala: Gateway needs a Store and a BaseURL")
+	if g.Store == nil || g.BaseURL == "" && g.Linker == nil {
+		return nil, errors.New("escala: Gateway needs a Store, and a BaseURL or a Linker")
 	}
 	format := req.Format
 	switch format {
@@ -93,17 +141,53 @@ func (g *Gateway) Serve(ctx context.Context, req *transport.Request) (*transport
 	if opts.Quality == 0 {
 		opts.Quality = g.Quality
 	}
+	if opts.Quality == 0 {
+		opts.Quality = scaler.DefaultQuality
+	}
+	key := resultKey(req, format, &opts)
 
-	gray, release, err := g.gray(ctx, req, &opts)
+	var res result
+	for {
+		v, err, shared := g.flight.Do(key, func() (any, error) {
+			return g.make(ctx, req, key, format, &opts)
+		})
+		if shared && err != nil && ctx.Err() == nil && isContextError(err) {
+			// The request that did the work was cancelled or timed out
+			// while this one still has time: do it again.
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		res = v.(result)
+		break
+	}
+	link, err := g.link(ctx, res.key)
 	if err != nil {
-		return nil, err
+		g.logger().Error("escala: making the link", "peer", req.RemoteAddr, "key", res.key, "err", err)
+		return nil, &storeError{err}
+	}
+	g.logger().Info("stored",
+		"peer", req.RemoteAddr, "protocol", req.Protocol, "bytes", len(req.Body),
+		"to", fmt.Sprintf("%dx%d", res.width, res.height), "found", res.found, "link", link)
+	return &transport.Response{Location: link, Width: res.width, Height: res.height, Format: format}, nil
+}
+
+// make finds the result of req under key in the Store, or makes it and
+// stores it there.
+func (g *Gateway) make(ctx context.Context, req *transport.Request, key string, format scaler.Format, opts *scaler.Options) (result, error) {
+	if res, ok := g.find(ctx, key); ok {
+		return res, nil
+	}
+	gray, release, err := g.gray(ctx, req, opts)
+	if err != nil {
+		return result{}, err
 	}
 	s := g.Scaler
 	if s == nil {
 		s = &g.local
 	}
-	src := gray.Bounds().Size()
-	dst, err := s.Scale(ctx, gray, &opts)
+	dst, err := s.Scale(ctx, gray, opts)
 	release()
 	// The pixels decoded here, the result of Scale and the encoded file
 	// are this call's alone: their memory goes back to the pool as soon
@@ -112,35 +196,83 @@ func (g *Gateway) Serve(ctx context.Context, req *transport.Request) (*transport
 		mem.Bytes.Put(gray.Pix)
 	}
 	if err != nil {
-		return nil, err
+		return result{}, err
 	}
 	b := dst.Bounds()
 	buf := mem.NewBuffer(b.Dx()*b.Dy()/4 + 4096)
 	defer buf.Free()
-	err = scaler.Encode(buf, dst, format, &opts)
+	err = scaler.Encode(buf, dst, format, opts)
 	if d, ok := dst.(*image.Gray); ok {
 		mem.Bytes.Put(d.Pix)
 	}
 	if err != nil {
-		return nil, err
+		return result{}, err
 	}
-	key := contentKey(buf.Bytes(), format)
-	if err := g.Store.Put(ctx, key, bytes.NewReader(buf.Bytes())); err != nil {
+	putCtx, cancel := context.WithDeadline(ctx, storeDeadline(ctx))
+	defer cancel()
+	if err := g.Store.Put(putCtx, key, bytes.NewReader(buf.Bytes())); err != nil {
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("escala: storing the result: %w", err)
+			return result{}, fmt.Errorf("escala: storing the result: %w", err)
 		}
 		g.logger().Error("escala: storing the result", "peer", req.RemoteAddr, "key", key, "err", err)
-		return nil, &storeError{err}
+		return result{}, &storeError{err}
+	}
+	return result{key: key, width: b.Dx(), height: b.Dy()}, nil
+}
+
+// find looks for the result stored under key and reads its size from its
+// header. A result that cannot be read, for any reason, is not found: the
+// request is then processed, and its result stored again. The search is
+// given a quarter of the time that ctx has left, so that a store that is
+// slow to answer leaves time for the work.
+func (g *Gateway) find(ctx context.Context, key string) (result, bool) {
+	if d, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Until(d)/4)
+		defer cancel()
+	}
+	rc, err := g.Store.Open(ctx, key)
+	if err != nil {
+		return result{}, false
+	}
+	defer rc.Close()
+	cfg, _, err := scaler.DecodeConfig(rc, nil)
+	if err != nil {
+		if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+			g.logger().Warn("escala: a stored result is unreadable; making it again", "key", key, "err", err)
+		}
+		return result{}, false
+	}
+	return result{key: key, width: cfg.Width, height: cfg.Height, found: true}, true
+}
+
+// storeDeadline is when a Put must have succeeded for its failure to
+// still reach the client in time: a twentieth of the time ctx has left
+// before its deadline, at least 10ms and at most a second. It is far
+// away when ctx has no deadline.
+func storeDeadline(ctx context.Context) time.Time {
+	d, ok := ctx.Deadline()
+	if !ok {
+		return time.Now().Add(24 * time.Hour)
+	}
+	margin := min(max(time.Until(d)/20, 10*time.Millisecond), time.Second)
+	return d.Add(-margin)
+}
+
+// link returns the link of the result stored under key.
+func (g *Gateway) link(ctx context.Context, key string) (string, error) {
+	if g.Linker != nil {
+		return g.Linker.Link(ctx, key)
 	}
 	link := key
 	if g.Links != nil {
 		link = g.Links.Sign(key, time.Now())
 	}
-	link = strings.TrimSuffix(g.BaseURL, "/") + "/" + link
-	g.logger().Info("stored",
-		"peer", req.RemoteAddr, "protocol", req.Protocol, "bytes", len(req.Body),
-		"from", fmt.Sprintf("%dx%d", src.X, src.Y), "to", fmt.Sprintf("%dx%d", b.Dx(), b.Dy()), "link", link)
-	return &transport.Response{Location: link, Width: b.Dx(), Height: b.Dy(), Format: format}, nil
+	return strings.TrimSuffix(g.BaseURL, "/") + "/" + link, nil
+}
+
+func isContextError(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // gray returns the request's image in grayscale, holding its pixels'
@@ -175,11 +307,42 @@ func (g *Gateway) logger() *slog.Logger {
 // keyEncoding writes names in lowercase letters and digits only.
 var keyEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
-// contentKey names a result by 160 bits of the SHA-256 of its bytes: the
-// same result always gets the same name, two different results never
-// share one, and names cannot be guessed or enumerated.
-func contentKey(data []byte, f scaler.Format) string {
-	sum := sha256.Sum256(data)
+// resultKey names the result of req by 160 bits of the SHA-256 of the
+// upload and of the options that shape the result: the same request always
+// gets the same name, two different ones never share one, and names cannot
+// be guessed or enumerated without the upload. opts has the Gateway's
+// defaults filled in. The first field of the hash is the version of this
+// layout, to be changed whenever a field is added.
+func resultKey(req *transport.Request, f scaler.Format, opts *scaler.Options) string {
+	h := sha256.New()
+	var hdr [64]byte
+	b := append(hdr[:0], "escala result v1"...)
+	b = append(b, byte(f), byte(opts.Orientation), byte(opts.Quality))
+	b = binary.BigEndian.AppendUint64(b, math.Float64bits(opts.Factor))
+	b = binary.BigEndian.AppendUint32(b, uint32(opts.Width))
+	b = binary.BigEndian.AppendUint32(b, uint32(opts.Height))
+	filter := ""
+	if opts.Filter != nil {
+		filter = opts.Filter.Name
+	}
+	b = append(b, byte(len(filter)))
+	h.Write(b)
+	h.Write([]byte(filter))
+	if img := req.Image; img != nil {
+		// Raw pixels: their size, then their rows without padding.
+		b = append(hdr[:0], 'g')
+		b = binary.BigEndian.AppendUint32(b, uint32(img.Rect.Dx()))
+		b = binary.BigEndian.AppendUint32(b, uint32(img.Rect.Dy()))
+		h.Write(b)
+		for y := img.Rect.Min.Y; y < img.Rect.Max.Y; y++ {
+			i := img.PixOffset(img.Rect.Min.X, y)
+			h.Write(img.Pix[i : i+img.Rect.Dx()])
+		}
+	} else {
+		h.Write([]byte{'f'})
+		h.Write(req.Body)
+	}
+	sum := h.Sum(nil)
 	ext := ".jpg"
 	if f == scaler.PNG {
 		ext = ".png"

@@ -227,6 +227,10 @@ func (failingStore) Put(ctx context.Context, key string, r io.Reader) error {
 	return errNoSpace
 }
 
+func (failingStore) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	return nil, fmt.Errorf("store: open %q: %w", key, store.ErrNotFound)
+}
+
 func TestGatewayErrors(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
