@@ -71,8 +71,9 @@ type pooled struct {
 // Do sends req and returns the server's reply. An error reply is a
 // *RemoteError; a server that cannot be reached, or that closes the
 // connection without replying, gives an error wrapping ErrUnavailable. A
-// pooled connection that turns out to be closed is replaced once, as
-// requests can safely be repeated. ctx bounds the whole exchange. The
+// pooled connection that turns out to be closed is replaced once by a new
+// one, as requests can safely be repeated, and the other pooled ones are
+// dropped, as they are likely closed too. ctx bounds the whole exchange. The
 // Response shares no memory with req.
 func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 	if req.Body == nil && req.Image == nil {
@@ -104,6 +105,12 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 			return nil, err
 		}
 		nc.Close()
+		if reused && !replied && ctx.Err() == nil {
+			// A pooled connection that died unanswered: the server
+			// restarted or dropped its connections, and the others
+			// kept are as dead. The next try dials.
+			c.closeIdle()
+		}
 		if !reused || replied || attempt > 0 || ctx.Err() != nil {
 			return nil, err
 		}
@@ -212,6 +219,17 @@ func (c *Client) put(nc net.Conn) {
 		return
 	}
 	c.idle = append(c.idle, pooled{nc, time.Now()})
+}
+
+// closeIdle closes the pooled connections.
+func (c *Client) closeIdle() {
+	c.mu.Lock()
+	idle := c.idle
+	c.idle = nil
+	c.mu.Unlock()
+	for _, p := range idle {
+		p.c.Close()
+	}
 }
 
 // Close closes the pooled connections; requests in flight finish, and

@@ -4,7 +4,10 @@
 //
 // A Client is also a [scaler.Interface], so a gateway scales through a
 // remote scale server exactly as it would in process; a [Balancer] spreads
-// that work over several servers. [ScaleHandler] is the Handler of a scale
+// that work over several servers, sending each call to the one with the
+// fewest calls in flight among those that are up, and probing them with
+// [Client.Ping] so that a server that dies is skipped, and one that
+// returns is used again, within a second. [ScaleHandler] is the Handler of a scale
 // server.
 //
 // A Server speaks three protocols on the same port and tells them apart by

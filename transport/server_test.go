@@ -362,6 +362,43 @@ func TestClientReplacesDeadConn(t *testing.T) {
 	}
 }
 
+// When the server drops every connection (it restarted, say), one request
+// finds the pooled ones dead and still succeeds: the pool is emptied, not
+// tried one dead connection after another.
+func TestClientDropsDeadPool(t *testing.T) {
+	const n = 4
+	var arrived sync.WaitGroup
+	arrived.Add(n)
+	gate := HandlerFunc(func(ctx context.Context, req *Request) (*Response, error) {
+		if string(req.Body) == "pool" {
+			arrived.Done()
+			arrived.Wait() // n requests in flight at once: n connections
+		}
+		return echo(ctx, req)
+	})
+	_, rl := startServer(t, gate, nil)
+	c := &Client{Addr: rl.Addr().String()}
+	defer c.Close()
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			if _, err := c.Do(context.Background(), &Request{Body: []byte("pool")}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	for _, sc := range rl.accepted() {
+		sc.Close()
+	}
+	if _, err := c.Do(context.Background(), &Request{Body: []byte("b")}); err != nil {
+		t.Errorf("Do after the server dropped %d pooled connections = %v", n, err)
+	}
+	if got := len(rl.accepted()); got != n+1 {
+		t.Errorf("connections = %d, want %d", got, n+1)
+	}
+}
+
 func TestClientContext(t *testing.T) {
 	release := make(chan struct{})
 	entered := make(chan struct{}, 1)
@@ -533,12 +570,14 @@ func TestBalancer(t *testing.T) {
 	l.Close()
 	src := image.NewGray(image.Rect(0, 0, 8, 8))
 	b := &Balancer{Scalers: []scaler.Interface{&Client{Addr: down}, &Client{Addr: rl.Addr().String()}}}
+	defer b.Close()
 	for i := range 4 {
 		if _, err := b.Scale(context.Background(), src, nil); err != nil {
 			t.Errorf("Balancer.Scale #%d with one server down = %v", i, err)
 		}
 	}
 	all := &Balancer{Scalers: []scaler.Interface{&Client{Addr: down}, &Client{Addr: down}}}
+	defer all.Close()
 	if _, err := all.Scale(context.Background(), src, nil); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("Balancer.Scale with every server down = %v, want ErrUnavailable", err)
 	}
@@ -631,6 +670,7 @@ func TestBalancerBusy(t *testing.T) {
 	})
 	src := image.NewGray(image.Rect(0, 0, 8, 8))
 	b := &Balancer{Scalers: []scaler.Interface{busy, ok}}
+	defer b.Close()
 	for i := range 4 {
 		if _, err := b.Scale(context.Background(), src, nil); err != nil {
 			t.Errorf("Balancer.Scale #%d with one server busy = %v", i, err)
@@ -640,11 +680,13 @@ func TestBalancerBusy(t *testing.T) {
 		t.Errorf("the server with room served %d of 4 calls", served.Load())
 	}
 	all := &Balancer{Scalers: []scaler.Interface{busy, busy}}
+	defer all.Close()
 	if _, err := all.Scale(context.Background(), src, nil); !errors.Is(err, scaler.ErrBusy) || !errors.Is(err, ErrBusy) {
 		t.Errorf("Balancer.Scale with every server busy = %v, want busy", err)
 	}
 	// A fresh Balancer starts at its first scaler.
 	first := &Balancer{Scalers: []scaler.Interface{invalid, ok}}
+	defer first.Close()
 	served.Store(0)
 	if _, err := first.Scale(context.Background(), src, nil); !errors.Is(err, scaler.ErrInvalid) || served.Load() != 0 {
 		t.Errorf("Balancer.Scale after an invalid-image error = %v, with %d calls to the next server; want the error, none", err, served.Load())
