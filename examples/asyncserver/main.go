@@ -1,9 +1,17 @@
 // Command asyncserver is the gateway: it receives images from clients,
 // turns them to grayscale, has the scale servers named by --scaler resize
-// them, stores the results in --dir, serves that folder over HTTP on
-// --http, and answers each client with the link to its result.
+// them, stores the results in the folder --dir or the bucket --store,
+// serves them over HTTP on --http, and answers each client with the link
+// to its result.
 //
 //	go run ./examples/asyncserver --ip 127.0.0.1 --port 8080
+//	go run ./examples/asyncserver --store 's3://results/thumbs?endpoint=http://127.0.0.1:7070'
+//
+// --links chooses the links: "http" (the default) points at this server's
+// --http, or at --public-url, which serves every result in the store, so
+// that any gateway sharing the store serves any link; "presigned" gives
+// presigned URLs of the bucket, which expire after --link-ttl; "public"
+// gives --public-url + "/" + key, for a public bucket or a CDN.
 package main
 
 import (
@@ -11,6 +19,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -24,6 +33,7 @@ import (
 	"github.com/escala-img/escala/internal/tools/serverflags"
 	"github.com/escala-img/escala/scaler"
 	"github.com/escala-img/escala/store"
+	"github.com/escala-img/escala/store/s3"
 	"github.com/escala-img/escala/transport"
 )
 
@@ -31,14 +41,16 @@ func main() {
 	ip := flag.String("ip", "127.0.0.1", "IP address to listen on for clients")
 	port := flag.Int("port", 8080, "TCP port to listen on for clients")
 	scalers := flag.String("scaler", "127.0.0.1:8001", "scale server address; a comma-separated list spreads the work")
-	dirPath := flag.String("dir", "scaled_images", "folder of the stored results, created if missing")
+	dirPath := flag.String("dir", "scaled_images", "folder of the stored results, created if missing, unless --store is given")
+	storeURL := flag.String("store", "", "object store of the results instead of --dir: s3://BUCKET/PREFIX?endpoint=URL&region=R&public-endpoint=URL&path-style=true; credentials from the AWS chain (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
 	httpAddr := flag.String("http", "127.0.0.1:8082", "address of the HTTP server of the results")
-	publicURL := flag.String("public-url", "", `start of the links given to clients (default "http://" and the address --http listens on)`)
+	linkKind := flag.String("links", "http", "links given to clients: http (served by --http), presigned (S3 URLs that expire after --link-ttl; needs --store) or public (--public-url + key)")
+	publicURL := flag.String("public-url", "", `start of the links: with --links http, where --http is reached (default "http://" and its address); with --links public, the public bucket or CDN (required)`)
 	var protocol transport.Protocol
 	flag.TextVar(&protocol, "scaler-protocol", transport.Native, "protocol of the scale servers: native, or framed for one that speaks only the original framing")
 	quality := flag.Int("quality", scaler.DefaultQuality, "JPEG quality of results, 1 to 100")
-	linkSecret := flag.String("link-secret", "", "sign links so that they expire after --link-ttl: the secret, or @file to read it from a file (empty: links never expire)")
-	linkTTL := flag.Duration("link-ttl", time.Hour, "how long a signed link works, with --link-secret")
+	linkSecret := flag.String("link-secret", "", "with --links http, sign links so that they expire after --link-ttl: the secret, or @file to read it from a file (empty: links never expire); gateways sharing a store share it")
+	linkTTL := flag.Duration("link-ttl", time.Hour, "how long a link works: presigned links, and http links with --link-secret")
 	limits := serverflags.Register(flag.CommandLine)
 	flag.Parse()
 	err := limits.Check()
@@ -49,6 +61,14 @@ func main() {
 		err = errors.New("--scaler-protocol must be native or framed")
 	case *linkTTL <= 0:
 		err = fmt.Errorf("--link-ttl %v is not positive", *linkTTL)
+	case *linkKind != "http" && *linkKind != "presigned" && *linkKind != "public":
+		err = fmt.Errorf("--links %q is not http, presigned or public", *linkKind)
+	case *linkKind == "presigned" && *storeURL == "":
+		err = errors.New("--links presigned needs an object store: --store s3://...")
+	case *linkKind == "public" && *publicURL == "":
+		err = errors.New("--links public needs --public-url, where the bucket or its CDN is reached")
+	case *linkKind != "http" && *linkSecret != "":
+		err = fmt.Errorf("--link-secret signs the links of --http, not --links %s", *linkKind)
 	}
 	var links *store.Signer
 	if err == nil && *linkSecret != "" {
@@ -71,31 +91,40 @@ func main() {
 	if *publicURL == "" {
 		*publicURL = "http://" + hl.Addr().String()
 	}
-	dir, err := store.NewDir(*dirPath, nil)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	results, where, presign, err := openStore(ctx, *storeURL, *dirPath)
 	if err != nil {
 		fail(err)
 	}
-	defer dir.Close()
+	if c, ok := results.(io.Closer); ok {
+		defer c.Close()
+	}
 	var balancer transport.Balancer
 	for addr := range strings.SplitSeq(*scalers, ",") {
 		balancer.Scalers = append(balancer.Scalers, &transport.Client{Addr: strings.TrimSpace(addr), Protocol: protocol})
 	}
-	gateway := limits.Server(&escala.Gateway{
+	defer balancer.Close()
+	gw := &escala.Gateway{
 		Scaler:    &balancer,
-		Store:     dir,
+		Store:     results,
 		BaseURL:   *publicURL,
 		Links:     links,
 		Quality:   *quality,
 		MaxPixels: limits.MaxPixels(),
 		Budget:    limits.Budget(1, 4),
-	})
-	files := limits.HTTPServer(store.NewHandler(dir, &store.HandlerOptions{Immutable: true, Links: links}))
+	}
+	if *linkKind == "presigned" {
+		gw.Linker = escala.LinkFunc(func(ctx context.Context, key string) (string, error) {
+			return presign(ctx, key, *linkTTL)
+		})
+	}
+	gateway := limits.Server(gw)
+	files := limits.HTTPServer(store.NewHandler(results, &store.HandlerOptions{Immutable: true, Links: links}))
 
-	slog.Info("gateway listening", "addr", gl.Addr().String(), "scalers", *scalers, "dir", *dirPath)
-	slog.Info("serving results", "url", "http://"+hl.Addr().String(), "links", *publicURL)
+	slog.Info("gateway listening", "addr", gl.Addr().String(), "scalers", *scalers, "store", where)
+	slog.Info("serving results", "url", "http://"+hl.Addr().String(), "links", *linkKind)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	served := make(chan error, 2)
 	go func() { served <- gateway.Serve(gl) }()
 	go func() { served <- files.Serve(limits.Listener(hl)) }()
@@ -115,6 +144,35 @@ func main() {
 		gateway.Close()
 		fail(fmt.Errorf("requests still running after --shutdown-timeout: %w", err))
 	}
+}
+
+// openStore opens the store of the results: the bucket of storeURL, or
+// else the folder dirPath. It names it for the log, and returns the
+// bucket's presigner (nil for a folder). A bucket that cannot be reached
+// now is only logged, as the gateway works once it is back; one that
+// refuses the credentials, or is missing, stops the program.
+func openStore(ctx context.Context, storeURL, dirPath string) (st store.Interface, where string, presign func(context.Context, string, time.Duration) (string, error), err error) {
+	if storeURL == "" {
+		dir, err := store.NewDir(dirPath, nil)
+		return dir, dirPath, nil, err
+	}
+	opts, err := s3.ParseURL(storeURL)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	opts.Immutable = true // results are named by what they are made from
+	bucket, err := s3.New(ctx, opts)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	checkCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := bucket.Check(checkCtx); errors.Is(err, s3.ErrUnavailable) {
+		slog.Warn("the store does not answer; requests fail until it does", "store", storeURL, "err", err)
+	} else if err != nil {
+		return nil, "", nil, err
+	}
+	return bucket, storeURL, bucket.PresignGet, nil
 }
 
 // signer returns the Signer of --link-secret: the secret itself, or the
