@@ -25,14 +25,28 @@
 // same photos, so that the system's cost can be compared with the work it
 // cannot avoid.
 //
-// With -distinct, every JPEG sent differs from the others in its
-// quantisation table, and so in its pixels and its result: escala's store
-// then writes a file for every request, where sending the same photo again
-// finds its result stored already.
+// Every upload differs from the others (-distinct, the default): a JPEG in
+// its quantisation table, and so in its pixels and its result, a PNG in a
+// text chunk. escala's gateway answers an upload it has stored the result
+// of without decoding it; -distinct=false sends the same bytes again, to
+// measure that.
+//
+// -gateways N runs escala with N gateways and N scale servers, each gateway
+// spreading its work over all the scale servers, and the clients spread
+// over the gateways. -store s3 keeps escala's results in a bucket of a
+// versitygw that it starts (on PATH or in $GOPATH/bin: go install
+// github.com/versity/versitygw/cmd/versitygw@v1.8.0), whose CPU and page
+// faults count with the servers'; the default is one folder, which all the
+// gateways share.
 //
 // The latency mode measures what one client alone waits for its link and
 // the download, as a median per photo, on servers just started and again
 // after -duration of load by -clients.
+//
+// The repeat mode measures what the servers spend on an upload that was
+// sent before, against one that is new: for each photo, one client sends
+// -singles new variants of it one at a time, and then the last one again
+// -singles times, and the mean CPU of each kind is printed.
 //
 // The Python baseline needs python3 with Pillow and aiohttp (Debian:
 // apt-get install python3-pil python3-aiohttp).
@@ -42,9 +56,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"log"
 	"net"
@@ -87,7 +103,7 @@ var presets = map[string][]string{
 
 func main() {
 	targets := flag.String("targets", "escala", "comma-separated systems to measure in turn: escala, original")
-	mode := flag.String("mode", "load", "load: cost per request under load; latency: one client alone")
+	mode := flag.String("mode", "load", "load: cost per request under load; latency: one client alone; repeat: an upload sent again")
 	clients := flag.Int("clients", 8, "concurrent clients")
 	duration := flag.Duration("duration", 20*time.Second, "how long to measure, after the warm-up (latency mode: the load between the two measurements)")
 	warmup := flag.Duration("warmup", 5*time.Second, "load before measuring starts, at least a full turn of the photos by every client")
@@ -95,7 +111,9 @@ func main() {
 	corpus := flag.String("corpus", "../shared/corpus", "folder of the photos of -images presets")
 	images := flag.String("images", "small", `photos each client sends in turn: "small", "mix", or comma-separated files`)
 	singles := flag.Int("singles", 15, "latency mode: requests per photo whose median is taken")
-	flag.BoolVar(&distinct, "distinct", false, "make every JPEG sent, and so every result, differ from the others")
+	flag.BoolVar(&distinct, "distinct", true, "make every upload differ from the others (false: send the same bytes again)")
+	gateways := flag.Int("gateways", 1, "escala: how many gateways, and scale servers, to run")
+	storeKind := flag.String("store", "dir", "escala: where results are kept: dir (a folder) or s3 (a versitygw bucket)")
 	python := flag.String("python", "", "Python with Pillow and aiohttp, for the original (default: the first python3 that has them)")
 	memory := flag.Int("memory-mib", 1024, "--memory-mib of escala's servers")
 	flag.Parse()
@@ -124,20 +142,23 @@ func main() {
 	starter := func(target string) (*system, error) {
 		switch target {
 		case "escala":
-			return startEscala(work, *memory)
+			return startEscala(work, *memory, *gateways, *storeKind)
 		case "original":
 			return startOriginal(work, *python)
 		}
 		return nil, fmt.Errorf("unknown target %q", target)
 	}
 
-	fmt.Printf("loadtest %s, %s, %d cores: mode %s, %d clients, %v after %v of warm-up, %d round(s), distinct uploads %v\nphotos: %s\n\n",
-		time.Now().Format("2006-01-02"), host.CPUModel(), runtime.NumCPU(), *mode, *clients, *duration, *warmup, *rounds, distinct, strings.Join(names, ", "))
+	fmt.Printf("loadtest %s, %s, %d cores: mode %s, %d clients, %v after %v of warm-up, %d round(s), distinct uploads %v\nescala: %d gateway(s), store %s\nphotos: %s\n\n",
+		time.Now().Format("2006-01-02"), host.CPUModel(), runtime.NumCPU(), *mode, *clients, *duration, *warmup, *rounds, distinct,
+		*gateways, *storeKind, strings.Join(names, ", "))
 	switch *mode {
 	case "load":
 		loadMode(starter, systems, *rounds, photos, names, *clients, *warmup, *duration)
 	case "latency":
 		latencyMode(starter, systems, photos, names, *singles, *clients, *duration)
+	case "repeat":
+		repeatMode(starter, systems, photos, names, *singles)
 	default:
 		log.Fatalf("loadtest: unknown -mode %q", *mode)
 	}
@@ -261,6 +282,49 @@ func kernel(data []byte) error {
 	return scaler.Encode(io.Discard, half, scaler.JPEG, nil)
 }
 
+// repeatMode measures, for each target and photo, the servers' CPU time
+// per upload that is new and per upload that repeats the one before it.
+func repeatMode(start func(string) (*system, error), targets []string, photos [][]byte, names []string, n int) {
+	distinct = false // the variants are made here
+	hc := &http.Client{}
+	defer hc.CloseIdleConnections()
+	send := func(sys *system, data []byte) float64 {
+		before := usages(sys.procs)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := exchange(ctx, hc, sys.addrs[0], data); err != nil {
+			log.Fatalf("loadtest: %v", err)
+		}
+		settle(sys)
+		cpu := 0.0
+		for i, u := range usages(sys.procs) {
+			cpu += u.cpu - before[i].cpu
+		}
+		return cpu
+	}
+	fmt.Printf("%-10s %-28s %12s %12s %8s\n", "target", "photo", "new", "again", "ratio")
+	for _, t := range targets {
+		sys, err := start(t)
+		if err != nil {
+			log.Fatalf("loadtest: %s: %v", t, err)
+		}
+		for i, photo := range photos {
+			var fresh, again float64
+			var last []byte
+			for k := range n {
+				last = vary(photo, int64(1_000_000*(i+1)+k))
+				fresh += send(sys, last)
+			}
+			for range n {
+				again += send(sys, last)
+			}
+			fresh, again = fresh/float64(n), again/float64(n)
+			fmt.Printf("%-10s %-28s %9.1f ms %9.1f ms %8.3f\n", t, names[i], 1000*fresh, 1000*again, again/fresh)
+		}
+		sys.stop()
+	}
+}
+
 // latencyMode measures, for each target, one client's median time to its
 // link and download per photo, on servers just started and after load.
 func latencyMode(start func(string) (*system, error), targets []string, photos [][]byte, names []string,
@@ -272,10 +336,10 @@ func latencyMode(start func(string) (*system, error), targets []string, photos [
 		if err != nil {
 			log.Fatalf("loadtest: %s: %v", t, err)
 		}
-		fresh := alone(sys.addr, photos, singles)
+		fresh := alone(sys.addrs[0], photos, singles)
 		run(sys, photos, clients, 0, duration)
 		settle(sys)
-		loaded := alone(sys.addr, photos, singles)
+		loaded := alone(sys.addrs[0], photos, singles)
 		sys.stop()
 		got[t] = row{fresh, loaded}
 	}
@@ -372,7 +436,7 @@ func kernelWall(data []byte) time.Duration {
 
 // A system is a set of started server processes and the gateway's address.
 type system struct {
-	addr  string
+	addrs []string // of the gateways; client i uses addrs[i%len(addrs)]
 	procs []*exec.Cmd
 	names []string
 }
@@ -431,7 +495,7 @@ func startSystem(scale, gateway func(scalePort, gatewayPort, httpPort string) (*
 	if err != nil {
 		return nil, err
 	}
-	sys := &system{addr: "127.0.0.1:" + gatewayPort, procs: []*exec.Cmd{s}, names: []string{"scale server", "gateway"}}
+	sys := &system{addrs: []string{"127.0.0.1:" + gatewayPort}, procs: []*exec.Cmd{s}, names: []string{"scale server", "gateway"}}
 	g, err := gateway(scalePort, gatewayPort, httpPort)
 	if err != nil {
 		sys.stop()
@@ -454,7 +518,10 @@ var escalaBin struct {
 	err  error
 }
 
-func startEscala(work string, memory int) (*system, error) {
+// startEscala starts escala's programs: n scale servers and n gateways
+// that share them, keeping the results in one folder, or in a bucket of a
+// versitygw started first when storeKind is "s3".
+func startEscala(work string, memory, n int, storeKind string) (*system, error) {
 	escalaBin.once.Do(func() {
 		escalaBin.dir = filepath.Join(work, "bin")
 		for _, name := range []string{"scaleserver", "asyncserver"} {
@@ -468,17 +535,88 @@ func startEscala(work string, memory int) (*system, error) {
 	if escalaBin.err != nil {
 		return nil, escalaBin.err
 	}
+	if n < 1 {
+		return nil, fmt.Errorf("-gateways %d: want at least 1", n)
+	}
 	bin, mem := escalaBin.dir, strconv.Itoa(memory)
 	dir, err := os.MkdirTemp(work, "escala-")
 	if err != nil {
 		return nil, err
 	}
-	return startSystem(func(scalePort, _, _ string) (*exec.Cmd, error) {
-		return start(dir, filepath.Join(bin, "scaleserver"), "--port", scalePort, "--memory-mib", mem)
-	}, func(scalePort, gatewayPort, httpPort string) (*exec.Cmd, error) {
-		return start(dir, filepath.Join(bin, "asyncserver"), "--port", gatewayPort,
-			"--scaler", "127.0.0.1:"+scalePort, "--http", "127.0.0.1:"+httpPort, "--memory-mib", mem)
-	})
+	sys := &system{}
+	var ports []string
+	launch := func(name string, cmd *exec.Cmd, err error, port string) error {
+		if err != nil {
+			return err
+		}
+		sys.procs = append(sys.procs, cmd)
+		sys.names = append(sys.names, name)
+		ports = append(ports, port)
+		return nil
+	}
+	storeArgs := []string{"--dir", filepath.Join(dir, "results")}
+	if storeKind == "s3" {
+		port := freePort()
+		cmd, err := startVersitygw(dir, port)
+		if err := launch("versitygw", cmd, err, port); err != nil {
+			return nil, err
+		}
+		storeArgs = []string{"--store", "s3://results?endpoint=http://127.0.0.1:" + port}
+	} else if storeKind != "dir" {
+		return nil, fmt.Errorf("-store %q: want dir or s3", storeKind)
+	}
+	var scalers []string
+	for i := range n {
+		port := freePort()
+		cmd, err := start(dir, filepath.Join(bin, "scaleserver"), "--port", port, "--memory-mib", mem)
+		if err := launch(fmt.Sprintf("scale server %d", i+1), cmd, err, port); err != nil {
+			sys.stop()
+			return nil, err
+		}
+		scalers = append(scalers, "127.0.0.1:"+port)
+	}
+	for i := range n {
+		port, httpPort := freePort(), freePort()
+		args := append([]string{"--port", port, "--http", "127.0.0.1:" + httpPort,
+			"--scaler", strings.Join(scalers, ","), "--memory-mib", mem}, storeArgs...)
+		cmd, err := start(dir, filepath.Join(bin, "asyncserver"), args...)
+		if err := launch(fmt.Sprintf("gateway %d", i+1), cmd, err, port); err != nil {
+			sys.stop()
+			return nil, err
+		}
+		sys.addrs = append(sys.addrs, "127.0.0.1:"+port)
+		ports = append(ports, httpPort)
+	}
+	for _, port := range ports {
+		if err := waitPort("127.0.0.1:" + port); err != nil {
+			sys.stop()
+			return nil, err
+		}
+	}
+	return sys, nil
+}
+
+// versitygw's credentials, for the gateways too.
+const s3Access, s3Secret = "loadtest", "loadtest-secret"
+
+// startVersitygw starts versitygw on port with its POSIX backend in a new
+// folder under dir that holds the bucket "results".
+func startVersitygw(dir, port string) (*exec.Cmd, error) {
+	path, err := exec.LookPath("versitygw")
+	if err != nil {
+		gopath, _ := exec.Command("go", "env", "GOPATH").Output()
+		path = filepath.Join(strings.TrimSpace(string(gopath)), "bin", "versitygw")
+		if _, err := os.Stat(path); err != nil {
+			return nil, errors.New("-store s3 needs versitygw: go install github.com/versity/versitygw/cmd/versitygw@v1.8.0")
+		}
+	}
+	root := filepath.Join(dir, "s3")
+	if err := os.MkdirAll(filepath.Join(root, "results"), 0o755); err != nil {
+		return nil, err
+	}
+	os.Setenv("AWS_ACCESS_KEY_ID", s3Access) // for the gateways started after it
+	os.Setenv("AWS_SECRET_ACCESS_KEY", s3Secret)
+	return start(dir, path, "--port", "127.0.0.1:"+port, "--access", s3Access, "--secret", s3Secret, "posix", root)
 }
 
 func startOriginal(work, python string) (*system, error) {
@@ -570,7 +708,7 @@ func run(sys *system, photos [][]byte, clients int, warmup, duration time.Durati
 					cycled <- struct{}{}
 				}
 				begin := time.Now()
-				err := exchange(ctx, httpClient, sys.addr, photos[i%len(photos)])
+				err := exchange(ctx, httpClient, sys.addrs[c%len(sys.addrs)], photos[i%len(photos)])
 				mu.Lock()
 				counted := !measureFrom.IsZero() && !begin.Before(measureFrom) && time.Now().Before(end)
 				if counted {
@@ -616,15 +754,32 @@ var (
 	uploads  atomic.Int64
 )
 
-// variant returns photo, or with -distinct, for a JPEG, a copy whose first
-// quantisation table differs from every other upload's in its ten lowest
-// frequencies, by 0 to 3 each: these are nonzero in most blocks, so the
-// pixels differ, and so does the result.
+// variant returns photo, or with -distinct a copy that differs from every
+// other upload: for a JPEG, its first quantisation table differs in its ten
+// lowest frequencies, by 0 to 3 each (these are nonzero in most blocks, so
+// the pixels differ, and so does the result); a PNG gets a text chunk
+// after its header that holds a count.
 func variant(photo []byte) []byte {
-	if !distinct || len(photo) < 4 || photo[0] != 0xff || photo[1] != 0xd8 {
+	if !distinct {
 		return photo
 	}
-	n := uploads.Add(1)
+	return vary(photo, uploads.Add(1))
+}
+
+// vary returns the n-th variant of photo that variant describes, or photo
+// itself if it is neither JPEG nor PNG.
+func vary(photo []byte, n int64) []byte {
+	if bytes.HasPrefix(photo, []byte("\x89PNG\r\n\x1a\n")) && len(photo) > 33 {
+		const ihdrEnd = 8 + 4 + 4 + 13 + 4
+		data := fmt.Appendf([]byte("tEXt"), "loadtest\x00%d", n)
+		chunk := binary.BigEndian.AppendUint32(nil, uint32(len(data)-4))
+		chunk = append(chunk, data...)
+		chunk = binary.BigEndian.AppendUint32(chunk, crc32.ChecksumIEEE(data))
+		return slices.Concat(photo[:ihdrEnd], chunk, photo[ihdrEnd:])
+	}
+	if len(photo) < 4 || photo[0] != 0xff || photo[1] != 0xd8 {
+		return photo
+	}
 	out := append([]byte(nil), photo...)
 	for i := 2; i+4 < len(out) && out[i] == 0xff; {
 		length := int(out[i+2])<<8 | int(out[i+3])

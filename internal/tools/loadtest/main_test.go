@@ -30,7 +30,22 @@ func TestVariant(t *testing.T) {
 		seen[string(g.Pix)] = i
 	}
 	png := sample.PNG(8, 8)
+	want, err := scaler.DecodeGray(bytes.NewReader(png), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := variant(png), variant(png)
+	if bytes.Equal(a, b) || bytes.Equal(a, png) {
+		t.Errorf("two variants of a PNG are the same bytes, or the photo's")
+	}
+	for _, v := range [][]byte{a, b} {
+		g, err := scaler.DecodeGray(bytes.NewReader(v), nil)
+		if err != nil || !bytes.Equal(g.Pix, want.Pix) {
+			t.Errorf("a variant of a PNG decodes to %v, want the photo's pixels", err)
+		}
+	}
+	distinct = false
 	if v := variant(png); &v[0] != &png[0] {
-		t.Errorf("variant of a PNG is a copy, want the photo itself")
+		t.Errorf("variant with -distinct=false is a copy, want the photo itself")
 	}
 }
