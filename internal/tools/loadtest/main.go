@@ -56,11 +56,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"log"
 	"net"
@@ -78,6 +76,7 @@ import (
 	"time"
 
 	"github.com/escala-img/escala/internal/tools/host"
+	"github.com/escala-img/escala/internal/tools/sample"
 	"github.com/escala-img/escala/scaler"
 )
 
@@ -769,13 +768,8 @@ func variant(photo []byte) []byte {
 // vary returns the n-th variant of photo that variant describes, or photo
 // itself if it is neither JPEG nor PNG.
 func vary(photo []byte, n int64) []byte {
-	if bytes.HasPrefix(photo, []byte("\x89PNG\r\n\x1a\n")) && len(photo) > 33 {
-		const ihdrEnd = 8 + 4 + 4 + 13 + 4
-		data := fmt.Appendf([]byte("tEXt"), "loadtest\x00%d", n)
-		chunk := binary.BigEndian.AppendUint32(nil, uint32(len(data)-4))
-		chunk = append(chunk, data...)
-		chunk = binary.BigEndian.AppendUint32(chunk, crc32.ChecksumIEEE(data))
-		return slices.Concat(photo[:ihdrEnd], chunk, photo[ihdrEnd:])
+	if bytes.HasPrefix(photo, []byte("\x89PNG")) {
+		return sample.WithComment(photo, strconv.FormatInt(n, 10))
 	}
 	if len(photo) < 4 || photo[0] != 0xff || photo[1] != 0xd8 {
 		return photo

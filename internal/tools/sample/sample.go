@@ -6,11 +6,14 @@ package sample
 
 import (
 	"bytes"
+	"encoding/binary"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/jpeg"
 	"image/png"
 	"math"
+	"slices"
 )
 
 // Picture returns a w×h opaque colour picture: a diagonal gradient, a disc
@@ -64,4 +67,27 @@ func PNG(w, h int) []byte {
 		panic(err)
 	}
 	return buf.Bytes()
+}
+
+// WithComment returns a copy of a JPEG or PNG file with text added, so that
+// its bytes differ and its pixels do not: a COM segment after a JPEG's SOI,
+// a tEXt chunk after a PNG's header. Other data is returned as it is.
+func WithComment(data []byte, text string) []byte {
+	switch {
+	case bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")) && len(data) > 33:
+		const ihdrEnd = 8 + 4 + 4 + 13 + 4
+		chunk := append([]byte("tEXt"), "comment\x00"+text...)
+		out := slices.Clone(data[:ihdrEnd])
+		out = binary.BigEndian.AppendUint32(out, uint32(len(chunk)-4))
+		out = append(out, chunk...)
+		out = binary.BigEndian.AppendUint32(out, crc32.ChecksumIEEE(chunk))
+		return append(out, data[ihdrEnd:]...)
+	case bytes.HasPrefix(data, []byte{0xff, 0xd8}) && len(text) < 65000:
+		out := slices.Clone(data[:2])
+		out = append(out, 0xff, 0xfe)
+		out = binary.BigEndian.AppendUint16(out, uint16(2+len(text)))
+		out = append(out, text...)
+		return append(out, data[2:]...)
+	}
+	return data
 }
