@@ -13,27 +13,13 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/escala-img/escala/internal/tools/progtest"
 	"github.com/escala-img/escala/internal/tools/sample"
 	"github.com/escala-img/escala/transport"
 )
-
-// stop ends the program with SIGTERM and returns how it exited.
-func (p *program) stop(t *testing.T) error {
-	t.Helper()
-	p.ended = true
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-p.done:
-		return err
-	case <-time.After(30 * time.Second):
-		p.cmd.Process.Kill()
-		return fmt.Errorf("%s did not stop within 30s of SIGTERM", filepath.Base(p.cmd.Path))
-	}
-}
 
 // linkOf returns the link of a raw-protocol reply line, or "".
 func linkOf(reply string) string {
@@ -66,12 +52,12 @@ func TestGatewaySIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the programs")
 	}
-	bins := buildPrograms(t, "scaleserver", "asyncserver")
-	scale := startProgram(t, bins["scaleserver"], 1, "--port", "0")
+	bins := progtest.Build(t, "scaleserver", "asyncserver")
+	scale := progtest.Start(t, bins["scaleserver"], 1, "--port", "0")
 	dir := filepath.Join(t.TempDir(), "results")
-	args := []string{"--port", "0", "--http", "127.0.0.1:0", "--dir", dir, "--scaler", scale.addrs["addr"]}
-	gw := startProgram(t, bins["asyncserver"], 2, args...)
-	gwAddr, files := gw.addrs["addr"], gw.addrs["url"]
+	args := []string{"--port", "0", "--http", "127.0.0.1:0", "--dir", dir, "--scaler", scale.Addr()}
+	gw := progtest.Start(t, bins["asyncserver"], 2, args...)
+	gwAddr, files := gw.Addr(), gw.URL()
 
 	// Clients upload different pictures until the gateway dies; each link
 	// given is downloaded at once and its digest kept.
@@ -84,7 +70,7 @@ func TestGatewaySIGKILL(t *testing.T) {
 		wg.Go(func() {
 			for i := 0; ; i++ {
 				data := sample.JPEG(200+8*c, 150+4*(i%40))
-				reply, err := rawExchange(gwAddr, data)
+				reply, err := progtest.RawUpload(gwAddr, data)
 				link := linkOf(reply)
 				if err != nil || link == "" {
 					return // the gateway is gone
@@ -107,11 +93,11 @@ func TestGatewaySIGKILL(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("fewer than 40 links in 60s")
 	}
-	gw.kill(t)
+	gw.Kill()
 	wg.Wait()
 
-	gw = startProgram(t, bins["asyncserver"], 2, args...)
-	files = gw.addrs["url"]
+	gw = progtest.Start(t, bins["asyncserver"], 2, args...)
+	files = gw.URL()
 	mu.Lock()
 	defer mu.Unlock()
 	for key, sum := range given {
@@ -154,7 +140,7 @@ func TestGatewayGracefulShutdown(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the programs")
 	}
-	bins := buildPrograms(t, "asyncserver")
+	bins := progtest.Build(t, "asyncserver")
 
 	// A scale server that holds each request until released, so that the
 	// requests are surely in flight when the gateway is told to stop.
@@ -175,21 +161,21 @@ func TestGatewayGracefulShutdown(t *testing.T) {
 	t.Cleanup(func() { srv.Close() })
 
 	dir := filepath.Join(t.TempDir(), "results")
-	gw := startProgram(t, bins["asyncserver"], 2, "--port", "0", "--http", "127.0.0.1:0", "--dir", dir,
+	gw := progtest.Start(t, bins["asyncserver"], 2, "--port", "0", "--http", "127.0.0.1:0", "--dir", dir,
 		"--scaler", l.Addr().String(), "--shutdown-timeout", "20s")
 	replies := make(chan string, inFlight)
 	for i := range inFlight {
-		go func() { replies <- rawUploadLine(t, gw.addrs["addr"], sample.JPEG(120+2*i, 90)) }()
+		go func() { replies <- rawUploadLine(t, gw.Addr(), sample.JPEG(120+2*i, 90)) }()
 	}
 	for range inFlight {
 		<-arrived
 	}
 	exited := make(chan error, 1)
-	go func() { exited <- gw.stop(t) }()
+	go func() { exited <- gw.Stop() }()
 	// The listener closes first: wait until new connections are refused.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		c, err := net.Dial("tcp", gw.addrs["addr"])
+		c, err := net.Dial("tcp", gw.Addr())
 		if err != nil {
 			break
 		}

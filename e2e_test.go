@@ -1,7 +1,6 @@
 package escala_test
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -12,122 +11,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/escala-img/escala/internal/tools/progtest"
 	"github.com/escala-img/escala/internal/tools/sample"
 	"github.com/escala-img/escala/scaler"
 )
-
-// buildPrograms compiles the example programs into a temporary folder and
-// returns their paths by name.
-func buildPrograms(t *testing.T, names ...string) map[string]string {
-	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	bin := t.TempDir()
-	paths := map[string]string{}
-	for _, name := range names {
-		paths[name] = filepath.Join(bin, name)
-		cmd := exec.Command(goTool, "build", "-o", paths[name], "./examples/"+name)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go build ./examples/%s: %v\n%s", name, err, out)
-		}
-	}
-	return paths
-}
-
-// A program started by startProgram, with the addresses it logged.
-type program struct {
-	cmd    *exec.Cmd
-	addrs  map[string]string // "addr", "url": the first of each logged
-	stderr *bytes.Buffer     // what it logged after its addresses
-	done   chan error
-	ended  bool // by kill or stop: the cleanup leaves it alone
-}
-
-// kill ends the program with SIGKILL, as a crash would, and waits for it.
-func (p *program) kill(t *testing.T) {
-	t.Helper()
-	p.ended = true
-	p.cmd.Process.Kill()
-	<-p.done
-}
-
-var logAddr = regexp.MustCompile(`\b(addr|url)=(\S+)`)
-
-// startProgram runs a server program and waits until it has logged the
-// addresses it listens on: wantLines lines holding addr= or url=. It is
-// stopped with SIGTERM when the test ends, and must then exit 0.
-func startProgram(t *testing.T, path string, wantLines int, args ...string) *program {
-	t.Helper()
-	cmd := exec.Command(path, args...)
-	cmd.Dir = t.TempDir()
-	errPipe, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &program{cmd: cmd, addrs: map[string]string{}, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
-	lines := bufio.NewScanner(errPipe)
-	for found := 0; found < wantLines && lines.Scan(); {
-		if m := logAddr.FindStringSubmatch(lines.Text()); m != nil {
-			if _, ok := p.addrs[m[1]]; !ok {
-				p.addrs[m[1]] = m[2]
-			}
-			found++
-		}
-	}
-	if len(p.addrs) == 0 {
-		cmd.Process.Kill()
-		t.Fatalf("%s %v logged no address", filepath.Base(path), args)
-	}
-	logged := make(chan struct{})
-	go func() {
-		for lines.Scan() {
-			p.stderr.WriteString(lines.Text() + "\n")
-		}
-		close(logged)
-	}()
-	go func() {
-		<-logged
-		p.done <- cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		if p.ended {
-			return
-		}
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-p.done:
-			if err != nil {
-				t.Errorf("%s exited with %v after SIGTERM, want 0", filepath.Base(path), err)
-			}
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-			t.Errorf("%s did not stop within 30s of SIGTERM", filepath.Base(path))
-		}
-	})
-	return p
-}
-
-// port returns the port of a logged "host:port" address.
-func (p *program) port(t *testing.T) string {
-	t.Helper()
-	_, port, err := net.SplitHostPort(p.addrs["addr"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return port
-}
 
 // runClient runs the client program on image data and returns its exit
 // code, its output and the path of the saved file.
@@ -227,11 +118,11 @@ func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the example programs")
 	}
-	bins := buildPrograms(t, "scaleserver", "asyncserver", "client")
-	scaleSrv := startProgram(t, bins["scaleserver"], 1, "--ip", "127.0.0.1", "--port", "0")
-	gateway := startProgram(t, bins["asyncserver"], 2, "--ip", "127.0.0.1", "--port", "0",
-		"--scaler", scaleSrv.addrs["addr"], "--http", "127.0.0.1:0", "--dir", filepath.Join(t.TempDir(), "scaled_images"))
-	port := gateway.port(t)
+	bins := progtest.Build(t, "scaleserver", "asyncserver", "client")
+	scaleSrv := progtest.Start(t, bins["scaleserver"], 1, "--ip", "127.0.0.1", "--port", "0")
+	gateway := progtest.Start(t, bins["asyncserver"], 2, "--ip", "127.0.0.1", "--port", "0",
+		"--scaler", scaleSrv.Addr(), "--http", "127.0.0.1:0", "--dir", filepath.Join(t.TempDir(), "scaled_images"))
+	port := gateway.Port(t)
 	jpg, png := sample.JPEG(640, 480), sample.PNG(641, 481)
 
 	for name, data := range map[string][]byte{"jpeg": jpg, "png": png} {
@@ -248,7 +139,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	t.Run("original client", func(t *testing.T) {
-		line := rawUpload(t, gateway.addrs["addr"], jpg)
+		line := rawUpload(t, gateway.Addr(), jpg)
 		link, ok := strings.CutPrefix(line, "Imagen escalada disponible en: ")
 		if !ok || !strings.HasSuffix(link, "\n") {
 			t.Fatalf("reply %q, want the link line", line)
@@ -259,12 +150,12 @@ func TestEndToEnd(t *testing.T) {
 	})
 
 	t.Run("original client garbage", func(t *testing.T) {
-		line := rawUpload(t, gateway.addrs["addr"], []byte("this is not an image at all"))
+		line := rawUpload(t, gateway.Addr(), []byte("this is not an image at all"))
 		if !strings.HasPrefix(line, "Error: ") || strings.Count(line, "\n") != 1 {
 			t.Errorf("reply to garbage = %q, want one error line", line)
 		}
 		// The next client is served.
-		if line := rawUpload(t, gateway.addrs["addr"], jpg); !strings.HasPrefix(line, "Imagen escalada disponible en: ") {
+		if line := rawUpload(t, gateway.Addr(), jpg); !strings.HasPrefix(line, "Imagen escalada disponible en: ") {
 			t.Errorf("reply after garbage = %q", line)
 		}
 	})
@@ -277,7 +168,7 @@ func TestEndToEnd(t *testing.T) {
 	})
 
 	t.Run("original gateway against scale server", func(t *testing.T) {
-		c, err := net.Dial("tcp", scaleSrv.addrs["addr"])
+		c, err := net.Dial("tcp", scaleSrv.Addr())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -300,9 +191,9 @@ func TestEndToEnd(t *testing.T) {
 	})
 
 	t.Run("gateway against framed-only scale server", func(t *testing.T) {
-		old := startProgram(t, bins["asyncserver"], 2, "--ip", "127.0.0.1", "--port", "0",
+		old := progtest.Start(t, bins["asyncserver"], 2, "--ip", "127.0.0.1", "--port", "0",
 			"--scaler", framedScaleServer(t), "--scaler-protocol", "framed", "--http", "127.0.0.1:0", "--dir", t.TempDir())
-		code, out, saved := runClient(t, bins["client"], old.port(t), jpg)
+		code, out, saved := runClient(t, bins["client"], old.Port(t), jpg)
 		if code != 0 {
 			t.Fatalf("client exited %d:\n%s", code, out)
 		}
@@ -316,9 +207,9 @@ func TestEndToEnd(t *testing.T) {
 		}
 		downAddr := l.Addr().String()
 		l.Close()
-		lonely := startProgram(t, bins["asyncserver"], 2, "--ip", "127.0.0.1", "--port", "0",
+		lonely := progtest.Start(t, bins["asyncserver"], 2, "--ip", "127.0.0.1", "--port", "0",
 			"--scaler", downAddr, "--http", "127.0.0.1:0", "--dir", t.TempDir())
-		code, out, _ := runClient(t, bins["client"], lonely.port(t), jpg)
+		code, out, _ := runClient(t, bins["client"], lonely.Port(t), jpg)
 		if code != 1 || !strings.Contains(out, "unavailable") {
 			t.Errorf("client with the scale server down exited %d with:\n%s", code, out)
 		}
@@ -329,10 +220,10 @@ func TestEndToEnd(t *testing.T) {
 		if err := os.WriteFile(secret, []byte("0123456789abcdef0123456789abcdef\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		signed := startProgram(t, bins["asyncserver"], 2, "--port", "0", "--scaler", scaleSrv.addrs["addr"],
+		signed := progtest.Start(t, bins["asyncserver"], 2, "--port", "0", "--scaler", scaleSrv.Addr(),
 			"--http", "127.0.0.1:0", "--dir", filepath.Join(t.TempDir(), "scaled_images"),
 			"--link-secret", "@"+secret, "--link-ttl", "10m")
-		link := linkOf(rawUpload(t, signed.addrs["addr"], jpg))
+		link := linkOf(rawUpload(t, signed.Addr(), jpg))
 		if !strings.Contains(link, "?e=") || !strings.Contains(link, "&s=") {
 			t.Fatalf("link %q carries no expiry and signature", link)
 		}
@@ -359,7 +250,7 @@ func TestEndToEnd(t *testing.T) {
 	})
 
 	t.Run("port in use", func(t *testing.T) {
-		_, busy, _ := net.SplitHostPort(scaleSrv.addrs["addr"])
+		_, busy, _ := net.SplitHostPort(scaleSrv.Addr())
 		cmd := exec.Command(bins["scaleserver"], "--port", busy)
 		out, err := cmd.CombinedOutput()
 		var ee *exec.ExitError
@@ -369,24 +260,15 @@ func TestEndToEnd(t *testing.T) {
 	})
 }
 
-// rawUpload writes data as the original client does, without a length and
-// without closing its side, and returns the line it gets back.
+// rawUpload sends data as the original client does and returns the
+// line it gets back; it fails t if nothing comes back.
 func rawUpload(t *testing.T, addr string, data []byte) string {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
+	reply, err := progtest.RawUpload(addr, data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(30 * time.Second))
-	if _, err := c.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	all, err := io.ReadAll(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(all)
+	return reply
 }
 
 func download(t *testing.T, link, path string) {

@@ -2,13 +2,13 @@ package escala_test
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/escala-img/escala/internal/tools/progtest"
 	"github.com/escala-img/escala/internal/tools/sample"
 	"github.com/escala-img/escala/transport"
 )
@@ -166,36 +166,9 @@ func TestScaleServerComesBack(t *testing.T) {
 // rawUploadLine sends data as an original client and returns its reply;
 // a failure to get one is an error of the test.
 func rawUploadLine(t *testing.T, addr string, data []byte) string {
-	reply, err := rawExchange(addr, data)
+	reply, err := progtest.RawUpload(addr, data)
 	if err != nil {
 		t.Error(err)
 	}
 	return reply
-}
-
-// rawExchange sends data as an original client, which neither sends a
-// length nor half-closes, and returns what comes back until the server
-// closes. An error means nothing came back.
-func rawExchange(addr string, data []byte) (string, error) {
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		return "", err
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	if _, err := c.Write(data); err != nil {
-		return "", err
-	}
-	var b strings.Builder
-	buf := make([]byte, 512)
-	for {
-		n, err := c.Read(buf)
-		b.Write(buf[:n])
-		if err != nil {
-			if b.Len() == 0 {
-				return "", fmt.Errorf("reading the reply: %w", err)
-			}
-			return b.String(), nil
-		}
-	}
 }
