@@ -22,29 +22,34 @@ import (
 
 	"github.com/escala-img/escala/store"
 	"github.com/escala-img/escala/store/s3"
+	"github.com/escala-img/escala/store/s3/s3test"
 	"github.com/escala-img/escala/store/storetest"
 )
+
+// The tests that need an S3 server get it from s3test, which skips them
+// without one, or fails them if ESCALA_REQUIRE_S3=1.
+func TestMain(m *testing.M) { s3test.Main(m) }
 
 // newStore returns a Store on the test server, with opts (nil means
 // none) completed by the server's endpoint, credentials and bucket, and a
 // prefix of its own, so that every store starts empty.
 func newStore(t testing.TB, opts *s3.Options) *s3.Store {
 	t.Helper()
-	srv := s3Server(t)
+	srv := s3test.Server(t)
 	o := s3.Options{}
 	if opts != nil {
 		o = *opts
 	}
-	o.Bucket = srv.bucket
+	o.Bucket = srv.Bucket
 	if o.Endpoint == "" {
-		o.Endpoint = srv.endpoint
+		o.Endpoint = srv.Endpoint
 	}
 	o.PathStyle = true
 	if o.Prefix == "" {
 		o.Prefix = "t-" + strings.ToLower(rand.Text()[:10]) + "/"
 	}
 	if o.Credentials == nil {
-		o.Credentials = credentials.NewStaticCredentialsProvider(srv.access, srv.secret, "")
+		o.Credentials = credentials.NewStaticCredentialsProvider(srv.AccessKey, srv.SecretKey, "")
 	}
 	s, err := s3.New(t.Context(), &o)
 	if err != nil {
@@ -58,12 +63,12 @@ func TestConformance(t *testing.T) {
 }
 
 func TestPrefix(t *testing.T) {
-	srv := s3Server(t)
+	srv := s3test.Server(t)
 	prefix := "p-" + strings.ToLower(rand.Text()[:10]) + "/deeper/"
 	s := newStore(t, &s3.Options{Prefix: prefix})
 	put(t, s, "k.jpg", []byte("prefixed"))
-	out, err := adminClient(srv).GetObject(t.Context(), &s3api.GetObjectInput{
-		Bucket: aws.String(srv.bucket), Key: aws.String(prefix + "k.jpg"),
+	out, err := srv.Client().GetObject(t.Context(), &s3api.GetObjectInput{
+		Bucket: aws.String(srv.Bucket), Key: aws.String(prefix + "k.jpg"),
 	})
 	if err != nil {
 		t.Fatalf("GetObject(%q) = %v, want the object put under k.jpg", prefix+"k.jpg", err)
@@ -78,7 +83,7 @@ func TestPrefix(t *testing.T) {
 // TestStoredHeaders checks the Content-Type and Cache-Control stored with
 // each object, which S3 sends back with every GET.
 func TestStoredHeaders(t *testing.T) {
-	srv := s3Server(t)
+	srv := s3test.Server(t)
 	tests := []struct {
 		key          string
 		immutable    bool
@@ -98,8 +103,8 @@ func TestStoredHeaders(t *testing.T) {
 			prefix := "h-" + strings.ToLower(rand.Text()[:10]) + "/"
 			s := newStore(t, &s3.Options{Prefix: prefix, Immutable: tc.immutable})
 			put(t, s, tc.key, []byte("bytes"))
-			out, err := adminClient(srv).HeadObject(t.Context(), &s3api.HeadObjectInput{
-				Bucket: aws.String(srv.bucket), Key: aws.String(prefix + tc.key),
+			out, err := srv.Client().HeadObject(t.Context(), &s3api.HeadObjectInput{
+				Bucket: aws.String(srv.Bucket), Key: aws.String(prefix + tc.key),
 			})
 			if err != nil {
 				t.Fatalf("HeadObject(%q) = %v", tc.key, err)
@@ -268,10 +273,10 @@ func (b neverEnding) Read(p []byte) (int, error) {
 }
 
 func TestWrongSecret(t *testing.T) {
-	srv := s3Server(t)
+	srv := s3test.Server(t)
 	good := newStore(t, nil)
 	put(t, good, "k.jpg", []byte("x"))
-	creds := credentials.NewStaticCredentialsProvider(srv.access, srv.secret+"x", "")
+	creds := credentials.NewStaticCredentialsProvider(srv.AccessKey, srv.SecretKey+"x", "")
 	// The same prefix, so that Open would find the object.
 	bad := newStore(t, &s3.Options{Credentials: creds, Prefix: prefixOf(t, good)})
 
@@ -290,7 +295,7 @@ func TestWrongSecret(t *testing.T) {
 		t.Errorf("Open(k2.jpg) after a Put with a wrong secret = %v, want store.ErrNotFound", err)
 	}
 
-	creds = credentials.NewStaticCredentialsProvider("nosuchkey", srv.secret, "")
+	creds = credentials.NewStaticCredentialsProvider("nosuchkey", srv.SecretKey, "")
 	unknown := newStore(t, &s3.Options{Credentials: creds})
 	checkRefused(t, "Put with an unknown access key", unknown.Put(t.Context(), "k.jpg", strings.NewReader("y")))
 }
@@ -324,12 +329,12 @@ func prefixOf(t *testing.T, s *s3.Store) string {
 }
 
 func TestMissingBucket(t *testing.T) {
-	srv := s3Server(t)
+	srv := s3test.Server(t)
 	s, err := s3.New(t.Context(), &s3.Options{
 		Bucket:      "escala-no-such-bucket",
-		Endpoint:    srv.endpoint,
+		Endpoint:    srv.Endpoint,
 		PathStyle:   true,
-		Credentials: credentials.NewStaticCredentialsProvider(srv.access, srv.secret, ""),
+		Credentials: credentials.NewStaticCredentialsProvider(srv.AccessKey, srv.SecretKey, ""),
 	})
 	if err != nil {
 		t.Fatalf("s3.New = %v", err)
@@ -351,17 +356,17 @@ func TestMissingBucket(t *testing.T) {
 // TestEnvCredentials checks that the standard chain finds the credentials
 // in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
 func TestEnvCredentials(t *testing.T) {
-	srv := s3Server(t)
-	t.Setenv("AWS_ACCESS_KEY_ID", srv.access)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.secret)
+	srv := s3test.Server(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
 	t.Setenv("AWS_SESSION_TOKEN", "")
 	t.Setenv("AWS_PROFILE", "")
 	t.Setenv("AWS_CONFIG_FILE", "/nonexistent/escala-test")
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/escala-test")
 	s, err := s3.New(t.Context(), &s3.Options{
-		Bucket:    srv.bucket,
+		Bucket:    srv.Bucket,
 		Prefix:    "env-" + strings.ToLower(rand.Text()[:10]) + "/",
-		Endpoint:  srv.endpoint,
+		Endpoint:  srv.Endpoint,
 		PathStyle: true,
 	})
 	if err != nil {
@@ -374,7 +379,7 @@ func TestEnvCredentials(t *testing.T) {
 }
 
 func TestPresignGet(t *testing.T) {
-	srv := s3Server(t)
+	srv := s3test.Server(t)
 	s := newStore(t, &s3.Options{Immutable: true})
 	data := []byte("a presigned result")
 	put(t, s, "p.jpg", data)
@@ -382,8 +387,8 @@ func TestPresignGet(t *testing.T) {
 	if err != nil {
 		t.Fatalf("PresignGet(p.jpg) = %v", err)
 	}
-	if !strings.HasPrefix(link, srv.endpoint+"/") {
-		t.Errorf("PresignGet(p.jpg) = %q, want a URL at %s", link, srv.endpoint)
+	if !strings.HasPrefix(link, srv.Endpoint+"/") {
+		t.Errorf("PresignGet(p.jpg) = %q, want a URL at %s", link, srv.Endpoint)
 	}
 	resp := get(t, link, nil)
 	if resp.StatusCode != http.StatusOK || !bytes.Equal(resp.body, data) {
@@ -467,8 +472,8 @@ func TestPresignGet(t *testing.T) {
 // endpoint: signed for its host, they work when a proxy at that host passes
 // them on to the store, Host header unchanged.
 func TestPublicEndpoint(t *testing.T) {
-	srv := s3Server(t)
-	target, _ := url.Parse(srv.endpoint)
+	srv := s3test.Server(t)
+	target, _ := url.Parse(srv.Endpoint)
 	public := httptest.NewServer(&httpProxy{target: target})
 	defer public.Close()
 
@@ -486,7 +491,7 @@ func TestPublicEndpoint(t *testing.T) {
 	}
 	// The same path and query sent straight to the store are for another
 	// host, and refused.
-	direct := srv.endpoint + strings.TrimPrefix(link, public.URL)
+	direct := srv.Endpoint + strings.TrimPrefix(link, public.URL)
 	if resp := get(t, direct, nil); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("GET of the presigned URL at the store's own endpoint = %d; want 403", resp.StatusCode)
 	}
@@ -495,8 +500,8 @@ func TestPublicEndpoint(t *testing.T) {
 // TestRecovers checks that a Store works again, by itself, once the store
 // it failed to reach is back.
 func TestRecovers(t *testing.T) {
-	srv := s3Server(t)
-	target, _ := url.Parse(srv.endpoint)
+	srv := s3test.Server(t)
+	target, _ := url.Parse(srv.Endpoint)
 	proxy := &httpProxy{target: target}
 	front := httptest.NewServer(proxy)
 	defer front.Close()
@@ -555,7 +560,7 @@ func (p *httpProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestAnonymousGet(t *testing.T) {
-	srv := s3Server(t)
+	srv := s3test.Server(t)
 	s := newStore(t, nil)
 	put(t, s, "k.jpg", []byte("private"))
 	link, err := s.PresignGet(t.Context(), "k.jpg", time.Hour)
@@ -568,7 +573,7 @@ func TestAnonymousGet(t *testing.T) {
 		t.Errorf("anonymous GET %s = %d, %q; want 403", u, resp.StatusCode, resp.body)
 	}
 	// Nor may anyone list the bucket.
-	if resp := get(t, srv.endpoint+"/"+srv.bucket, nil); resp.StatusCode != http.StatusForbidden {
+	if resp := get(t, srv.Endpoint+"/"+srv.Bucket, nil); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("anonymous GET of the bucket = %d; want 403", resp.StatusCode)
 	}
 }

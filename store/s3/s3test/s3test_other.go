@@ -1,9 +1,9 @@
 //go:build !linux
 
-package s3_test
+package s3test
 
 import "os/exec"
 
 // setDeathSignal does nothing here: only Linux can have a child killed
-// when its parent dies. TestMain stops the server at the end.
+// when its parent dies. Main stops the server at the end.
 func setDeathSignal(cmd *exec.Cmd) {}
