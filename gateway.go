@@ -247,15 +247,15 @@ func (g *Gateway) find(ctx context.Context, key string) (result, bool) {
 }
 
 // storeDeadline is when a Put must have succeeded for its failure to
-// still reach the client in time: a twentieth of the time ctx has left
-// before its deadline, at least 10ms and at most a second. It is far
-// away when ctx has no deadline.
+// still reach the client in time: a tenth of the time ctx has left before
+// its deadline, at least 50ms and at most 2s. It is far away when ctx has
+// no deadline.
 func storeDeadline(ctx context.Context) time.Time {
 	d, ok := ctx.Deadline()
 	if !ok {
 		return time.Now().Add(24 * time.Hour)
 	}
-	margin := min(max(time.Until(d)/20, 10*time.Millisecond), time.Second)
+	margin := min(max(time.Until(d)/10, 50*time.Millisecond), 2*time.Second)
 	return d.Add(-margin)
 }
 

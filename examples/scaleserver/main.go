@@ -58,10 +58,11 @@ func main() {
 		MaxPixels: limits.MaxPixels(),
 		Quality:   *quality,
 	})
-	slog.Info("scale server listening", "addr", l.Addr().String(), "factor", *factor, "filter", filter.Name)
-
+	// Signals are caught before the address is logged, so that whoever
+	// waits for that line may stop the server at once.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	slog.Info("scale server listening", "addr", l.Addr().String(), "factor", *factor, "filter", filter.Name)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 	select {

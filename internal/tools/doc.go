@@ -3,6 +3,7 @@
 // and the original Python system (benchcmp, loadtest) and what they learn
 // of the machine (host), the flags shared by the example servers
 // (serverflags), the sample pictures of the demo and the tests (sample),
+// the building and running of the example programs in tests (progtest),
 // and the writer of the fuzz seed corpora (fuzzcorpus).
 //
 // The library packages (escala, scaler, transport, store and the codecs

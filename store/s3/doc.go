@@ -67,7 +67,9 @@
 //
 // # Testing
 //
-// The tests of this package run against a real S3 server: the one at
+// The tests of this package, and of the programs that store in S3, run
+// against a real S3 server, which package
+// [github.com/escala-img/escala/store/s3/s3test] gives them: the one at
 // ESCALA_S3_ENDPOINT (with ESCALA_S3_ACCESS_KEY, ESCALA_S3_SECRET_KEY and
 // optionally ESCALA_S3_BUCKET), or else a versitygw they start themselves
 // if one is installed (go install
