@@ -381,8 +381,8 @@ func TestScaleOutStoreDown(t *testing.T) {
 		storeIsDown(t, sample.JPEG(202, 150))
 		storeIsDown(t, stored) // no link to a result that cannot be read now
 		// The HTTP server of the results answers too: that it cannot.
-		if status, _ := get(t, link); status != http.StatusInternalServerError {
-			t.Errorf("GET of a result with the store down = %d, want 500", status)
+		if status, _ := get(t, link); status != http.StatusServiceUnavailable {
+			t.Errorf("GET of a result with the store down = %d, want 503", status)
 		}
 	})
 	t.Run("silent", func(t *testing.T) {

@@ -63,9 +63,10 @@ func Handler(s Interface) http.Handler {
 // is never a folder listing. With opts.Links, a request without a valid
 // signature gets 404 Not Found too, so that it learns nothing about which
 // objects exist, and a validly signed link past its expiry gets 403 Forbidden
-// with the body "link expired"; neither asks s. Any other error of s gets
-// 500 Internal Server Error with a generic body: error text never reaches
-// the client. Error responses have no Cache-Control and no ETag.
+// with the body "link expired"; neither asks s. An error of s that wraps
+// [ErrUnavailable] gets 503 Service Unavailable with "Retry-After: 1"; any
+// other gets 500 Internal Server Error. Either has a generic body: error
+// text never reaches the client. Error responses have no Cache-Control and no ETag.
 //
 // Content-Type comes from the key's extension (".jpg" and ".jpeg" are
 // image/jpeg; also ".png", ".gif", ".webp", ".bmp", ".tif" and ".tiff";
@@ -159,6 +160,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	obj, err := h.s.Open(r.Context(), key)
 	if errors.Is(err, ErrNotFound) {
 		http.NotFound(w, r)
+		return
+	}
+	if errors.Is(err, ErrUnavailable) {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "503 service unavailable; try again later", http.StatusServiceUnavailable)
 		return
 	}
 	if err != nil {

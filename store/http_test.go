@@ -370,18 +370,23 @@ func TestHandlerError(t *testing.T) {
 	tests := []struct {
 		name string
 		s    *fakeStore
+		want int
 	}{
-		{"OpenFails", &fakeStore{err: errors.New(leak)}},
-		{"OpenFailsWrapped", &fakeStore{err: fmt.Errorf("store: open %q: %w", "a.jpg", &fs.PathError{Op: "open", Path: "/var/lib/escala/secret-path", Err: errors.New("disk on fire")})}},
+		{"OpenFails", &fakeStore{err: errors.New(leak)}, 500},
+		{"Unavailable", &fakeStore{err: fmt.Errorf("s3: open: %w: %s", store.ErrUnavailable, leak)}, 503},
+		{"OpenFailsWrapped", &fakeStore{err: fmt.Errorf("store: open %q: %w", "a.jpg", &fs.PathError{Op: "open", Path: "/var/lib/escala/secret-path", Err: errors.New("disk on fire")})}, 500},
 		{"StatFails", &fakeStore{objects: map[string][]byte{"a.jpg": []byte("x")}, wrap: func(data []byte, closed *atomic.Int32) io.ReadCloser {
 			return &statObject{plainObject{bytes.NewReader(data), closed}, nil, errors.New(leak)}
-		}}},
+		}}, 500},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, body := serve(t, store.Handler(tc.s), "GET", "/a.jpg", nil)
-			if resp.StatusCode != http.StatusInternalServerError {
-				t.Errorf("GET /a.jpg from a failing store: status %d, want 500", resp.StatusCode)
+			if resp.StatusCode != tc.want {
+				t.Errorf("GET /a.jpg from a failing store: status %d, want %d", resp.StatusCode, tc.want)
+			}
+			if retry := resp.Header.Get("Retry-After"); (tc.want == 503) != (retry != "") {
+				t.Errorf("GET /a.jpg from a failing store: status %d with Retry-After %q", resp.StatusCode, retry)
 			}
 			if bytes.Contains(body, []byte("disk on fire")) || bytes.Contains(body, []byte("secret-path")) {
 				t.Errorf("GET /a.jpg from a failing store: body %q leaks the error", body)

@@ -16,6 +16,12 @@ var ErrNotFound = errors.New("store: not found")
 // with errors.Is.
 var ErrInvalidKey = errors.New("store: invalid key")
 
+// ErrUnavailable is wrapped by the errors of an implementation whose
+// backend cannot serve now but may serve later: an object store that is
+// down, or too slow to answer. [NewHandler] answers such errors with 503
+// Service Unavailable, so that a client or a load balancer tries again.
+var ErrUnavailable = errors.New("store: unavailable")
+
 // Interface is the storage of results: objects of bytes, each named by a key
 // that satisfies [ValidKey].
 //

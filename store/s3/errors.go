@@ -22,6 +22,7 @@ import (
 // throttling): a fault that may pass, so the call may succeed if tried
 // again later. Errors that trying again cannot fix, such as refused
 // credentials or a missing bucket, do not wrap it. Check it with errors.Is.
+// Errors that wrap it wrap [store.ErrUnavailable] too.
 var ErrUnavailable = errors.New("s3: store unavailable")
 
 // errTimeout is the cause of the end of a call that Options.Timeout cut.
@@ -45,7 +46,7 @@ func (e *storeError) Error() string {
 
 func (e *storeError) Unwrap() []error {
 	if e.unavailable {
-		return []error{ErrUnavailable, e.err}
+		return []error{ErrUnavailable, store.ErrUnavailable, e.err}
 	}
 	return []error{e.err}
 }

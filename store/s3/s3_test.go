@@ -644,7 +644,7 @@ func TestUnavailable(t *testing.T) {
 				start := time.Now()
 				err := call(ctx)
 				took := time.Since(start)
-				if !errors.Is(err, s3.ErrUnavailable) || !strings.Contains(err.Error(), "store unavailable: ") ||
+				if !errors.Is(err, s3.ErrUnavailable) || !errors.Is(err, store.ErrUnavailable) || !strings.Contains(err.Error(), "store unavailable: ") ||
 					!strings.Contains(err.Error(), tc.says) {
 					t.Errorf("%s from a store that is %s = %v, want ErrUnavailable saying %q", name, tc.name, err, tc.says)
 				}
