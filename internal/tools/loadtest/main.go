@@ -44,9 +44,11 @@
 // after -duration of load by -clients.
 //
 // The repeat mode measures what the servers spend on an upload that was
-// sent before, against one that is new: for each photo, one client sends
-// -singles new variants of it one at a time, and then the last one again
-// -singles times, and the mean CPU of each kind is printed.
+// sent before, against one that is new: for each photo, servers are
+// started, one client sends -singles new variants of it one at a time, and
+// then the last one again -singles times. It prints the CPU of the first
+// upload (to servers that have seen nothing yet), the mean of the other
+// new ones, and the mean of the repeats.
 //
 // The Python baseline needs python3 with Pillow and aiohttp (Debian:
 // apt-get install python3-pil python3-aiohttp).
@@ -78,6 +80,7 @@ import (
 	"github.com/escala-img/escala/internal/tools/host"
 	"github.com/escala-img/escala/internal/tools/sample"
 	"github.com/escala-img/escala/scaler"
+	"github.com/escala-img/escala/transport"
 )
 
 // The photo sets of -images, in -corpus.
@@ -111,12 +114,20 @@ func main() {
 	images := flag.String("images", "small", `photos each client sends in turn: "small", "mix", or comma-separated files`)
 	singles := flag.Int("singles", 15, "latency mode: requests per photo whose median is taken")
 	flag.BoolVar(&distinct, "distinct", true, "make every upload differ from the others (false: send the same bytes again)")
+	protocol := flag.String("protocol", "raw", "what the clients speak: raw, as the original client, or native (escala only)")
 	gateways := flag.Int("gateways", 1, "escala: how many gateways, and scale servers, to run")
 	storeKind := flag.String("store", "dir", "escala: where results are kept: dir (a folder) or s3 (a versitygw bucket)")
 	python := flag.String("python", "", "Python with Pillow and aiohttp, for the original (default: the first python3 that has them)")
 	memory := flag.Int("memory-mib", 1024, "--memory-mib of escala's servers")
 	flag.Parse()
 	log.SetFlags(0)
+	switch *protocol {
+	case "raw":
+	case "native":
+		native = true
+	default:
+		log.Fatalf("loadtest: -protocol %q: want raw or native", *protocol)
+	}
 	if err := checkOS(); err != nil {
 		log.Fatalf("loadtest: %v", err)
 	}
@@ -301,26 +312,36 @@ func repeatMode(start func(string) (*system, error), targets []string, photos []
 		}
 		return cpu
 	}
-	fmt.Printf("%-10s %-28s %12s %12s %8s\n", "target", "photo", "new", "again", "ratio")
+	fmt.Printf("%-10s %-28s %12s %12s %12s %14s\n", "target", "photo", "first", "new", "again", "again/new")
 	for _, t := range targets {
-		sys, err := start(t)
-		if err != nil {
-			log.Fatalf("loadtest: %s: %v", t, err)
-		}
 		for i, photo := range photos {
-			var fresh, again float64
+			// Fresh servers for each photo, so that the first upload is
+			// the first they see.
+			sys, err := start(t)
+			if err != nil {
+				log.Fatalf("loadtest: %s: %v", t, err)
+			}
+			var first, fresh, again float64
 			var last []byte
 			for k := range n {
 				last = vary(photo, int64(1_000_000*(i+1)+k))
-				fresh += send(sys, last)
+				cpu := send(sys, last)
+				if k == 0 {
+					first = cpu
+				} else {
+					fresh += cpu
+				}
 			}
 			for range n {
 				again += send(sys, last)
 			}
-			fresh, again = fresh/float64(n), again/float64(n)
-			fmt.Printf("%-10s %-28s %9.1f ms %9.1f ms %8.3f\n", t, names[i], 1000*fresh, 1000*again, again/fresh)
+			sys.stop()
+			fresh, again = fresh/float64(max(1, n-1)), again/float64(n)
+			if n == 1 {
+				fresh = first
+			}
+			fmt.Printf("%-10s %-28s %9.1f ms %9.1f ms %9.1f ms %14.3f\n", t, names[i], 1000*first, 1000*fresh, 1000*again, again/fresh)
 		}
-		sys.stop()
 	}
 }
 
@@ -797,10 +818,26 @@ func vary(photo []byte, n int64) []byte {
 	return photo
 }
 
+// native is the -protocol flag: true for escala's native protocol.
+var native bool
+
 // exchange is one client's request: the photo as raw bytes, the link line
-// back, then a download of the link.
+// back (or with -protocol native, the photo in a frame and the link in
+// one), then a download of the link.
 func exchange(ctx context.Context, hc *http.Client, addr string, photo []byte) error {
 	photo = variant(photo)
+	if native {
+		c := &transport.Client{Addr: addr} // a connection per request, as raw
+		defer c.Close()
+		resp, err := c.Do(ctx, &transport.Request{Body: photo})
+		if err != nil {
+			return err
+		}
+		if err := download(ctx, hc, resp.Location); err != nil {
+			return &downloadError{err}
+		}
+		return nil
+	}
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
