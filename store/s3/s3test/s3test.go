@@ -9,6 +9,7 @@ import (
 	"go/build"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -285,4 +286,20 @@ func (s *syncWriter) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return strings.TrimSpace(s.buf.String())
+}
+
+// FlipSignature changes one character of the X-Amz-Signature of the
+// query of a presigned URL, for a test that checks that a tampered URL is
+// refused.
+func FlipSignature(q url.Values) {
+	sig := []byte(q.Get("X-Amz-Signature"))
+	if len(sig) == 0 {
+		return
+	}
+	if sig[0] == '0' {
+		sig[0] = '1'
+	} else {
+		sig[0] = '0'
+	}
+	q.Set("X-Amz-Signature", string(sig))
 }
