@@ -52,7 +52,16 @@ func main() {
 	linkSecret := flag.String("link-secret", "", "with --links http, sign links so that they expire after --link-ttl: the secret, or @file to read it from a file (empty: links never expire); gateways sharing a store share it")
 	linkTTL := flag.Duration("link-ttl", time.Hour, "how long a link works: presigned links, and http links with --link-secret")
 	limits := serverflags.Register(flag.CommandLine)
-	flag.Parse()
+	prog := &serverflags.Program{Name: "asyncserver", Groups: []serverflags.Group{
+		{Title: "Listening", Flags: []string{"ip", "port", "http"}},
+		{Title: "Scale servers", Flags: []string{"scaler", "scaler-protocol"}},
+		{Title: "Results", Flags: []string{"dir", "store", "quality"}},
+		{Title: "Links", Flags: []string{"links", "public-url", "link-secret", "link-ttl"}},
+		{Title: "Limits", Flags: serverflags.LimitFlags},
+		{Title: "Logging and version", Flags: serverflags.LogFlags},
+	}}
+	prog.Register(flag.CommandLine)
+	prog.Main(flag.CommandLine)
 	err := limits.Check()
 	switch {
 	case *quality < 1 || *quality > 100:

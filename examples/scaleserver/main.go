@@ -29,7 +29,14 @@ func main() {
 	filterName := flag.String("filter", "catmullrom", "resampling filter: box, linear, catmullrom or lanczos3")
 	quality := flag.Int("quality", scaler.DefaultQuality, "JPEG quality of results, 1 to 100")
 	limits := serverflags.Register(flag.CommandLine)
-	flag.Parse()
+	prog := &serverflags.Program{Name: "scaleserver", Groups: []serverflags.Group{
+		{Title: "Listening", Flags: []string{"ip", "port"}},
+		{Title: "Scaling", Flags: []string{"factor", "filter", "quality"}},
+		{Title: "Limits", Flags: serverflags.LimitFlags},
+		{Title: "Logging and version", Flags: serverflags.LogFlags},
+	}}
+	prog.Register(flag.CommandLine)
+	prog.Main(flag.CommandLine)
 
 	filter, err := scaler.ParseFilter(*filterName)
 	if err == nil && !(*factor > 0 && *factor <= 1e6) {
