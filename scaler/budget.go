@@ -47,6 +47,23 @@ type Budget struct {
 	sem     *semaphore.Weighted
 	max     int64
 	waiting atomic.Int64
+	inUse   atomic.Int64
+}
+
+// BudgetStats is what a Budget holds at a moment.
+type BudgetStats struct {
+	Max     int64 // the size of the budget, in bytes
+	InUse   int64 // bytes acquired and not yet released
+	Waiting int   // Acquires waiting for room
+}
+
+// Stats returns what b holds now, for metrics and readiness checks.
+func (b *Budget) Stats() BudgetStats {
+	max := b.Max
+	if max <= 0 {
+		max = DefaultBudget
+	}
+	return BudgetStats{Max: max, InUse: b.inUse.Load(), Waiting: int(b.waiting.Load())}
 }
 
 // Acquire waits until n bytes of the budget are free, or ctx ends, and
@@ -66,8 +83,12 @@ func (b *Budget) Acquire(ctx context.Context, n int64) (release func(), err erro
 	if n > b.max {
 		return nil, fmt.Errorf("%w: the work needs %d MiB, more than the %d MiB allowed in flight", ErrTooLarge, mib(n), mib(b.max))
 	}
-	release = func() { b.sem.Release(n) }
+	release = func() {
+		b.inUse.Add(-n)
+		b.sem.Release(n)
+	}
 	if b.sem.TryAcquire(n) {
+		b.inUse.Add(n)
 		return release, nil
 	}
 	limit := int64(b.MaxWaiting)
@@ -83,6 +104,7 @@ func (b *Budget) Acquire(ctx context.Context, n int64) (release func(), err erro
 	if err != nil {
 		return nil, err
 	}
+	b.inUse.Add(n)
 	return release, nil
 }
 

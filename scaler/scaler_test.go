@@ -164,6 +164,9 @@ func TestBudgetQueue(t *testing.T) {
 		}
 		runtime.Gosched()
 	}
+	if st := b.Stats(); st != (BudgetStats{Max: 10, InUse: 10, Waiting: 2}) {
+		t.Errorf("Stats with 10 held and 2 waiting = %+v", st)
+	}
 	start := time.Now()
 	if _, err := b.Acquire(context.Background(), 1); !errors.Is(err, ErrBusy) {
 		t.Fatalf("third waiter: Acquire = %v, want ErrBusy", err)
@@ -176,6 +179,9 @@ func TestBudgetQueue(t *testing.T) {
 		if err := <-served; err != nil {
 			t.Errorf("queued Acquire = %v", err)
 		}
+	}
+	if st := b.Stats(); st != (BudgetStats{Max: 10}) {
+		t.Errorf("Stats with all released = %+v", st)
 	}
 	if _, err := b.Acquire(ended, 1); err != nil {
 		t.Errorf("Acquire with room and an ended ctx = %v, want room taken", err)
