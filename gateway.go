@@ -173,6 +173,66 @@ func (g *Gateway) Serve(ctx context.Context, req *transport.Request) (*transport
 	return &transport.Response{Location: link, Width: res.width, Height: res.height, Format: format}, nil
 }
 
+// ReadyKey is the key under which Check stores a small object to see that
+// the Store accepts a write. It names no result.
+const ReadyKey = "escala-ready.txt"
+
+// Check reports whether the gateway can do its work now, for a readiness
+// probe. It returns nil, or a *NotReadyError that says why: no scale
+// server answers (a Scaler with an Up method, such as a
+// transport.Balancer, has none up; or the ping of one with a Ping method
+// fails), the Store refuses a write of a few bytes under ReadyKey, or as
+// many requests wait for memory as the Budget lets wait, so that the next
+// would be refused as busy. ctx bounds the ping and the write.
+func (g *Gateway) Check(ctx context.Context) error {
+	if g.Store == nil {
+		return &NotReadyError{Reason: "no store"}
+	}
+	switch s := g.Scaler.(type) {
+	case interface{ Up() int }:
+		if s.Up() == 0 {
+			return &NotReadyError{Reason: "no scale server answers"}
+		}
+	case interface{ Ping(context.Context) error }:
+		if err := s.Ping(ctx); err != nil {
+			return &NotReadyError{Reason: "the scale server does not answer", Err: err}
+		}
+	}
+	budget := g.Budget
+	if budget == nil {
+		budget = &g.own
+	}
+	limit := budget.MaxWaiting
+	if limit == 0 {
+		limit = scaler.DefaultMaxWaiting
+	}
+	if st := budget.Stats(); limit > 0 && st.Waiting >= limit {
+		return &NotReadyError{Reason: fmt.Sprintf("busy: %d requests wait for memory", st.Waiting)}
+	}
+	note := strings.NewReader("written by a gateway's readiness check at " + time.Now().UTC().Format(time.RFC3339) + "\n")
+	if err := g.Store.Put(ctx, ReadyKey, note); err != nil {
+		return &NotReadyError{Reason: "the store refuses a write", Err: err}
+	}
+	return nil
+}
+
+// A NotReadyError is why a Gateway cannot do its work now: a Reason fit
+// for anyone to read, and the cause, which may name hosts and files of
+// this machine.
+type NotReadyError struct {
+	Reason string
+	Err    error // may be nil
+}
+
+func (e *NotReadyError) Error() string {
+	if e.Err == nil {
+		return e.Reason
+	}
+	return e.Reason + ": " + e.Err.Error()
+}
+
+func (e *NotReadyError) Unwrap() error { return e.Err }
+
 // make finds the result of req under key in the Store, or makes it and
 // stores it there.
 func (g *Gateway) make(ctx context.Context, req *transport.Request, key string, format scaler.Format, opts *scaler.Options) (result, error) {
