@@ -46,7 +46,9 @@ const DefaultHealthInterval = 500 * time.Millisecond
 // tries it first, and marks it up if it is reached, or down for another
 // interval. [Balancer.Status] tells which scalers are up.
 //
-// The probes start with the first call of Scale, on a goroutine that
+// The probes start with the first call of Scale, Status or Up (so that a
+// readiness check sees a dead server before any request does), on a
+// goroutine that
 // starts one per probe (none when no scaler has Ping), and stop with
 // [Balancer.Close], which waits for every goroutine the Balancer started.
 // After Close, Scale still works, without probes: a down mark then lasts
@@ -329,6 +331,7 @@ func (b *Balancer) Close() error {
 
 // Status returns the state of each of the Scalers, in their order.
 func (b *Balancer) Status() []ScalerStatus {
+	b.start.Do(b.startProbes)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	ms := b.state()
@@ -341,6 +344,7 @@ func (b *Balancer) Status() []ScalerStatus {
 
 // Up returns the number of the Scalers that are up; see Status.
 func (b *Balancer) Up() int {
+	b.start.Do(b.startProbes)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	n := 0
