@@ -22,6 +22,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -30,6 +31,8 @@ import (
 	"time"
 
 	"github.com/escala-img/escala"
+	"github.com/escala-img/escala/internal/tools/admin"
+	"github.com/escala-img/escala/internal/tools/metrics"
 	"github.com/escala-img/escala/internal/tools/serverflags"
 	"github.com/escala-img/escala/scaler"
 	"github.com/escala-img/escala/store"
@@ -58,7 +61,7 @@ func main() {
 		{Title: "Results", Flags: []string{"dir", "store", "quality"}},
 		{Title: "Links", Flags: []string{"links", "public-url", "link-secret", "link-ttl"}},
 		{Title: "Limits", Flags: serverflags.LimitFlags},
-		{Title: "Logging and version", Flags: serverflags.LogFlags},
+		{Title: "Operations", Flags: serverflags.OperatorFlags},
 	}}
 	prog.Register(flag.CommandLine)
 	prog.Main(flag.CommandLine)
@@ -110,8 +113,10 @@ func main() {
 		defer c.Close()
 	}
 	var balancer transport.Balancer
+	var scalerAddrs []string
 	for addr := range strings.SplitSeq(*scalers, ",") {
-		balancer.Scalers = append(balancer.Scalers, &transport.Client{Addr: strings.TrimSpace(addr), Protocol: protocol})
+		scalerAddrs = append(scalerAddrs, strings.TrimSpace(addr))
+		balancer.Scalers = append(balancer.Scalers, &transport.Client{Addr: scalerAddrs[len(scalerAddrs)-1], Protocol: protocol})
 	}
 	defer balancer.Close()
 	gw := &escala.Gateway{
@@ -129,7 +134,22 @@ func main() {
 		})
 	}
 	gateway := limits.Server(gw)
-	files := limits.HTTPServer(store.NewHandler(results, &store.HandlerOptions{Immutable: true, Links: links}))
+	web := http.NewServeMux()
+	web.Handle("/", store.NewHandler(results, &store.HandlerOptions{Immutable: true, Links: links}))
+	admin.Health(web, gw.Check, false)
+	files := limits.HTTPServer(web)
+
+	if prog.Admin != "" {
+		reg := &metrics.Registry{}
+		admin.Budgets(reg, map[string]*scaler.Budget{"receive": gateway.Budget, "decode": gw.Budget})
+		admin.Scalers(reg, &balancer, scalerAddrs)
+		reg.RegisterRuntime()
+		stopAdmin, err := admin.Start(prog.Admin, admin.Handler(reg, gw.Check))
+		if err != nil {
+			fail(err)
+		}
+		defer stopAdmin(context.Background())
+	}
 
 	slog.Info("gateway listening", "addr", gl.Addr().String(), "scalers", *scalers, "store", where)
 	slog.Info("serving results", "url", "http://"+hl.Addr().String(), "links", *linkKind)

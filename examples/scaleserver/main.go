@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/escala-img/escala/internal/tools/admin"
+	"github.com/escala-img/escala/internal/tools/metrics"
 	"github.com/escala-img/escala/internal/tools/serverflags"
 	"github.com/escala-img/escala/scaler"
 	"github.com/escala-img/escala/transport"
@@ -33,7 +35,7 @@ func main() {
 		{Title: "Listening", Flags: []string{"ip", "port"}},
 		{Title: "Scaling", Flags: []string{"factor", "filter", "quality"}},
 		{Title: "Limits", Flags: serverflags.LimitFlags},
-		{Title: "Logging and version", Flags: serverflags.LogFlags},
+		{Title: "Operations", Flags: serverflags.OperatorFlags},
 	}}
 	prog.Register(flag.CommandLine)
 	prog.Main(flag.CommandLine)
@@ -59,12 +61,26 @@ func main() {
 		os.Exit(1)
 	}
 	limits.SetMemoryLimit()
-	srv := limits.Server(&transport.ScaleHandler{
-		Scaler:    &scaler.Local{Factor: *factor, Filter: filter, Budget: limits.Budget(1, 8)},
+	local := &scaler.Local{Factor: *factor, Filter: filter, Budget: limits.Budget(1, 8)}
+	handler := &transport.ScaleHandler{
+		Scaler:    local,
 		Budget:    limits.Budget(1, 4),
 		MaxPixels: limits.MaxPixels(),
 		Quality:   *quality,
-	})
+	}
+	srv := limits.Server(handler)
+	if prog.Admin != "" {
+		budgets := map[string]*scaler.Budget{"receive": srv.Budget, "decode": handler.Budget, "scale": local.Budget}
+		reg := &metrics.Registry{}
+		admin.Budgets(reg, budgets)
+		reg.RegisterRuntime()
+		stopAdmin, err := admin.Start(prog.Admin, admin.Handler(reg, admin.QueuesReady(budgets)))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "scaleserver:", err)
+			os.Exit(1)
+		}
+		defer stopAdmin(context.Background())
+	}
 	// Signals are caught before the address is logged, so that whoever
 	// waits for that line may stop the server at once.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

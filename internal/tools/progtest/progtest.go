@@ -120,11 +120,11 @@ type Program struct {
 }
 
 // logAddr matches the addresses in a log line.
-var logAddr = regexp.MustCompile(`\b(addr|url)=(\S+)`)
+var logAddr = regexp.MustCompile(`\b(addr|url|admin)=(\S+)`)
 
 // Start runs the program at path with args, in a temporary folder of tb,
 // and waits until it has logged the addresses it listens on: lines
-// lines holding addr= or url=, as slog writes them. It fails tb if the
+// lines holding addr=, url= or admin=, as slog writes them. It fails tb if the
 // program exits first, or takes longer than Timeout. The program is
 // stopped with SIGTERM when tb ends, and tb fails unless it then exits
 // with status 0 within Timeout, or if it has exited before.
@@ -235,6 +235,14 @@ func (p *Program) URL() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.addrs["url"]
+}
+
+// Admin returns the address of the admin server the program logged as
+// admin=, or "" if it logged none.
+func (p *Program) Admin() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.addrs["admin"]
 }
 
 // Port returns the port of Addr. It fails tb if Addr is not a host and

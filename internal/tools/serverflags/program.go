@@ -26,6 +26,10 @@ type Program struct {
 	// Stdout receives what --version prints. nil means os.Stdout.
 	Stdout io.Writer
 
+	// Admin is --admin: the address of the admin HTTP server, or "" for
+	// none.
+	Admin string
+
 	version   bool
 	logFormat string
 	logLevel  string
@@ -47,9 +51,10 @@ func EnvName(name string) string {
 	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 }
 
-// Register defines --version, --log-format and --log-level on fs, and
-// makes its usage print the flags by group.
+// Register defines --admin, --version, --log-format and --log-level on
+// fs, and makes its usage print the flags by group.
 func (p *Program) Register(fs *flag.FlagSet) {
+	fs.StringVar(&p.Admin, "admin", "", "address of the admin HTTP server: /healthz, /readyz, /metrics and /debug/pprof/ (empty: none)")
 	fs.BoolVar(&p.version, "version", false, "print the version and exit")
 	fs.StringVar(&p.logFormat, "log-format", "text", "format of the log: text or json")
 	fs.StringVar(&p.logLevel, "log-level", "info", "least important messages logged: debug, info, warn or error")
@@ -206,5 +211,6 @@ func (p *Program) usage(fs *flag.FlagSet) {
 var LimitFlags = []string{"memory-mib", "max-upload-mib", "max-megapixels", "max-conns", "max-queue",
 	"idle-timeout", "stall-timeout", "read-timeout", "process-timeout", "write-timeout", "shutdown-timeout"}
 
-// LogFlags are the names of the flags of Program.Register, for a Group.
-var LogFlags = []string{"log-format", "log-level", "version"}
+// OperatorFlags are the names of the flags of Program.Register, for a
+// Group.
+var OperatorFlags = []string{"admin", "log-format", "log-level", "version"}

@@ -16,7 +16,7 @@ func newFlags(out *bytes.Buffer) (*flag.FlagSet, *Program, *Limits, *int) {
 	fs.SetOutput(out)
 	port := fs.Int("port", 8080, "TCP port to listen on")
 	l := Register(fs)
-	p := &Program{Name: "testserver", Groups: []Group{{"Listening", []string{"port"}}, {"Limits", LimitFlags}, {"Logging", LogFlags}}}
+	p := &Program{Name: "testserver", Groups: []Group{{"Listening", []string{"port"}}, {"Limits", LimitFlags}, {"Operations", OperatorFlags}}}
 	p.Register(fs)
 	return fs, p, l, port
 }
@@ -85,7 +85,7 @@ func TestProgramHelp(t *testing.T) {
 		t.Fatalf("Parse(--help) = %v, want flag.ErrHelp", err)
 	}
 	help := out.String()
-	order := []string{"Listening:", "--port int", "(default 8080) [ESCALA_PORT]", "Limits:", "--memory-mib", "Logging:", "--log-format", "Other:", "--extra"}
+	order := []string{"Listening:", "--port int", "(default 8080) [ESCALA_PORT]", "Limits:", "--memory-mib", "Operations:", "--log-format", "Other:", "--extra"}
 	at := 0
 	for _, s := range order {
 		i := strings.Index(help[at:], s)
