@@ -13,7 +13,10 @@
 // A Server speaks three protocols on the same port and tells them apart by
 // the first four bytes of a connection (see Detection): its own native
 // protocol, and the two of the original Python system, so that its gateway,
-// scale server and client keep working against these programs.
+// scale server and client keep working against these programs. A Client
+// speaks the native protocol, or the original framing when told to, and
+// finds out by itself when its server is an original scale server, which
+// speaks nothing else (see [Client.Do]).
 //
 // # Wire format
 //
@@ -114,10 +117,34 @@
 //     FF D8 FF, PNG 89 50 4E 47, GIF "GIF8", BMP "BM", TIFF "II*\0" or
 //     "MM\0*", WebP "RIFF";
 //   - anything else is a framed length: from 1 to MaxFrameSize it starts
-//     the framed protocol, and otherwise the server answers with an
-//     error line and closes.
+//     the framed protocol.
 //
 // This is unambiguous because each magic and signature above, read as a
 // length, is at least 0x42000000 (1107296256), and MaxFrameSize is capped
 // at 1 GiB (1073741824).
+//
+// The server does not wait for four bytes when fewer already rule out
+// all three: after each read it checks whether the bytes received so far
+// are the start of the magic, of a signature, or of a framed length in
+// range. As the length is big-endian, its first bytes are its high ones:
+// k bytes can start a length from 1 to MaxFrameSize only if, followed by
+// zeros, they are at most MaxFrameSize. With the default of 64 MiB
+// (0x04000000), a framed request starts with 00 to 03, or with 04 00 00 00
+// exactly. So "a", "ab" or "abc" (none of which starts the magic, a
+// signature or a length) is refused at once, as are "EX" and "GIX",
+// while "E", "ES", "GIF", FF D8, 89 "P" and 00 00 wait for more.
+// A refused connection gets the error line
+//
+//	Error: scaler: invalid image: not an image: the upload starts with bytes that no supported format or protocol starts with
+//
+// and is closed. A peer that half-closes before four bytes gets an error
+// line that says how many it sent, and one that stalls for the Server's
+// StallTimeout gets one that says it stalled after how many; these go to
+// a peer of any protocol, as before four bytes the protocol is not known.
+//
+// No reply, error line or error frame carries the text of a socket error:
+// a peer is told what went wrong ("stalled", "connection refused") but not
+// the addresses or system calls involved, which only the server's log
+// gives.
+
 package transport

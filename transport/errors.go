@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"strings"
 
@@ -92,9 +94,10 @@ func (e *RemoteError) Is(target error) bool {
 
 // errorReply returns the code and the one-line message that tell a peer
 // about err. Errors of known kinds keep their text, which says what was
-// wrong with the request; any other error may carry details of this
-// machine, so the peer only learns that it was internal, and internal
-// reports whether the error should be logged as such.
+// wrong with the request, with the text of any socket error they wrap
+// cut to its reason (see scrub); any other error may carry details of
+// this machine, so the peer only learns that it was internal, and
+// internal reports whether the error should be logged as such.
 func errorReply(err error) (code Code, msg string, internal bool) {
 	var re *RemoteError
 	switch {
@@ -117,7 +120,7 @@ func errorReply(err error) (code Code, msg string, internal bool) {
 	default:
 		return CodeInternal, "internal error", true
 	}
-	return code, oneLine(err.Error()), false
+	return code, oneLine(scrub(err)), false
 }
 
 // oneLine returns s with line breaks replaced, cut to 1024 bytes, so that
@@ -139,3 +142,78 @@ func oneLine(s string) string {
 // metadata. It is not exported: callers see a RemoteError with
 // CodeBadRequest.
 var errBadRequest = errors.New("transport: bad request")
+
+// A plainError is an error whose text is a sentence for a person, while
+// errors.Is and errors.As still reach the errors it wraps, whose own text
+// may name addresses and system calls.
+type plainError struct {
+	msg  string
+	errs []error
+}
+
+func (e *plainError) Error() string   { return e.msg }
+func (e *plainError) Unwrap() []error { return e.errs }
+
+// reason returns what went wrong in err, a failed socket operation, in the
+// words a person reads: "connection refused", "connection reset by peer",
+// "timed out", without the operation, the addresses and the system call
+// that the text of a *net.OpError carries.
+func reason(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "timed out"
+	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+		return "connection closed"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed before the end"
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return dns.Err + ": " + dns.Name
+	}
+	var sys *os.SyscallError
+	if errors.As(err, &sys) && sys.Err != nil {
+		return sys.Err.Error()
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err.Error()
+	}
+	return err.Error()
+}
+
+// scrub returns err's text with the text of each socket error it wraps
+// replaced by its reason, so that a message for a peer names no address
+// of this machine and no system call.
+func scrub(err error) string {
+	msg := err.Error()
+	var walk func(error)
+	walk = func(e error) {
+		if e == os.ErrDeadlineExceeded {
+			msg = strings.ReplaceAll(msg, e.Error(), reason(e))
+			return
+		}
+		switch e.(type) {
+		case *net.OpError, *net.DNSError, *os.SyscallError:
+			if text := e.Error(); text != "" {
+				msg = strings.ReplaceAll(msg, text, reason(e))
+			}
+			return
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() error }:
+			if next := u.Unwrap(); next != nil {
+				walk(next)
+			}
+		case interface{ Unwrap() []error }:
+			for _, next := range u.Unwrap() {
+				if next != nil {
+					walk(next)
+				}
+			}
+		}
+	}
+	walk(err)
+	return msg
+}

@@ -480,30 +480,101 @@ func (c *conn) serve() {
 		return
 	}
 	end := time.Now().Add(orDefault(c.s.ReadTimeout, DefaultReadTimeout))
-	pre := make([]byte, 4)
+	limit := frameLimit(c.s.MaxFrameSize)
+	r := c.reader(end)
+	pre := make([]byte, 1, 4)
 	pre[0] = first
-	n, err := io.ReadFull(c.reader(end), pre[1:])
-	pre = pre[:1+n]
-	eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+	eof := false
+	// Up to four bytes tell the protocol; as soon as those received rule
+	// out all three, the peer is told, however few they are.
+	for len(pre) < 4 && !eof {
+		if !mayStart(pre, limit) {
+			c.fail(Raw, errNoProtocol)
+			return
+		}
+		n, err := r.Read(pre[len(pre):4])
+		pre = pre[:len(pre)+n]
+		switch {
+		case err == nil:
+		case errors.Is(err, io.EOF):
+			eof = true
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			// Too short to tell the protocol: answer as the humans and
+			// original clients that send such things read.
+			c.fail(Raw, c.timedOut("upload", end, len(pre), err))
+			return
+		default:
+			c.s.logger().Warn("transport: reading request", "peer", c.remote, "err", err)
+			return
+		}
+	}
 	switch {
-	case err != nil && !eof:
-		// Too short to tell the protocol: answer as the humans and
-		// original clients that send such things read.
-		c.fail(Raw, fmt.Errorf("transport: reading request: %w", err))
 	case string(pre) == magic:
 		c.serveNative(pre, end)
 	case imagefile.Sniff(pre) != "":
 		c.serveRaw(pre, eof, end)
+	case eof && mayStart(pre, limit):
+		c.fail(Raw, fmt.Errorf("%w: not an image: the upload ended after %s", scaler.ErrInvalid, bytesText(len(pre))))
 	case eof:
-		c.fail(Raw, fmt.Errorf("%w: %d bytes are not an image", scaler.ErrInvalid, len(pre)))
+		c.fail(Raw, errNoProtocol)
 	default:
 		l := binary.BigEndian.Uint32(pre)
-		if l == 0 || l > uint32(frameLimit(c.s.MaxFrameSize)) {
-			c.fail(Raw, fmt.Errorf("%w: not an image, nor a request of a known protocol", scaler.ErrInvalid))
+		if l == 0 || l > uint32(limit) {
+			c.fail(Raw, errNoProtocol)
 			return
 		}
 		c.serveFramed(int(l), end)
 	}
+}
+
+// errNoProtocol tells a peer that its first bytes start no protocol: see
+// Detection in the package documentation.
+var errNoProtocol = fmt.Errorf("%w: not an image: the upload starts with bytes that no supported format or protocol starts with", scaler.ErrInvalid)
+
+// mayStart reports whether pre, the first 1 to 4 bytes of a connection,
+// may start a request of one of the protocols, given the frame limit: a
+// native frame, an image file of a known format, or a framed request,
+// whose length, from 1 to limit, is big-endian, so that the smallest
+// length pre can start is pre followed by zeros.
+func mayStart(pre []byte, limit int) bool {
+	if len(pre) == 0 || len(pre) > 4 {
+		return len(pre) == 0
+	}
+	if string(pre) == magic[:len(pre)] {
+		return true
+	}
+	if len(pre) == 1 && imageStarts()[pre[0]] || len(pre) > 1 && imagefile.Sniff(pre) != "" {
+		return true
+	}
+	var l [4]byte
+	copy(l[:], pre)
+	least := binary.BigEndian.Uint32(l[:])
+	if len(pre) == 4 && least == 0 {
+		return false
+	}
+	return uint64(least) <= uint64(limit)
+}
+
+// imageStarts tells the bytes that an image file of a known format can
+// start with. imagefile.Sniff needs two bytes; this is its answer for one.
+var imageStarts = sync.OnceValue(func() (starts [256]bool) {
+	for a := range 256 {
+		for b := range 256 {
+			if imagefile.Sniff([]byte{byte(a), byte(b)}) != "" {
+				starts[a] = true
+				break
+			}
+		}
+	}
+	return starts
+})
+
+// bytesText returns "1 byte" or "n bytes".
+func bytesText(n int) string {
+	if n == 1 {
+		return "1 byte"
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // fail logs err and tells a raw-protocol peer about it.
@@ -530,7 +601,7 @@ func (c *conn) waitRequest() (byte, bool) {
 
 // reader returns a reader of the connection whose reads fail when the
 // peer sends nothing for StallTimeout, or at end.
-func (c *conn) reader(end time.Time) io.Reader {
+func (c *conn) reader(end time.Time) *stallReader {
 	return &stallReader{c: c.rwc, stall: orDefault(c.s.StallTimeout, DefaultStallTimeout), end: end}
 }
 
@@ -538,6 +609,7 @@ type stallReader struct {
 	c     net.Conn
 	stall time.Duration
 	end   time.Time
+	n     int // bytes read
 }
 
 func (r *stallReader) Read(p []byte) (int, error) {
@@ -546,7 +618,9 @@ func (r *stallReader) Read(p []byte) (int, error) {
 		d = r.end
 	}
 	r.c.SetReadDeadline(d)
-	return r.c.Read(p)
+	n, err := r.c.Read(p)
+	r.n += n
+	return n, err
 }
 
 // handle calls the Handler with the server's context, bounded by
@@ -591,9 +665,10 @@ func (c *conn) serveNative(pre []byte, end time.Time) {
 	limit := frameLimit(c.s.MaxFrameSize)
 	for {
 		admit := func(n int) error { return c.reserve(n, end) }
-		f, err := readFrame(c.reader(end), pre, limit, admit)
+		r := c.reader(end)
+		f, err := readFrame(r, pre, limit, admit)
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			err = c.timedOut("request", end, err)
+			err = c.timedOut("request", end, len(pre)+r.n, err)
 		}
 		if err != nil {
 			var he *headerError
@@ -659,8 +734,14 @@ func (c *conn) writeError(err error) error {
 func (c *conn) serveFramed(l int, end time.Time) {
 	limit := frameLimit(c.s.MaxFrameSize)
 	for {
-		body, err := readGrowing(c.reader(end), l, func(n int) error { return c.reserve(n, end) })
-		if errors.Is(err, ErrBusy) || errors.Is(err, scaler.ErrBusy) || errors.Is(err, scaler.ErrTooLarge) {
+		r := c.reader(end)
+		body, err := readGrowing(r, l, func(n int) error { return c.reserve(n, end) })
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			err = c.timedOut("request", end, 4+r.n, err)
+		}
+		if errors.Is(err, ErrBusy) || errors.Is(err, scaler.ErrBusy) || errors.Is(err, scaler.ErrTooLarge) ||
+			errors.Is(err, os.ErrDeadlineExceeded) {
+			// The protocol has no error reply: closing is the answer.
 			c.logError(Framed, err)
 			return
 		}
@@ -705,13 +786,16 @@ func (c *conn) serveFramed(l int, end time.Time) {
 }
 
 // timedOut returns the error that tells a peer its request, upload or
-// other thing being received timed out: it stalled for StallTimeout, or
-// was not complete at end. err is the deadline error, which it wraps.
-func (c *conn) timedOut(what string, end time.Time, err error) error {
+// other thing being received timed out after n bytes: it stalled for
+// StallTimeout, or was not complete at end. err is the deadline error,
+// which it wraps, but whose text, the socket's, it does not repeat.
+func (c *conn) timedOut(what string, end time.Time, n int, err error) error {
 	if time.Now().Before(end) {
-		return fmt.Errorf("transport: %s stalled: no data for %v (%w)", what, orDefault(c.s.StallTimeout, DefaultStallTimeout), err)
+		return &plainError{fmt.Sprintf("transport: %s stalled: no data for %v after %s (stall timeout)",
+			what, orDefault(c.s.StallTimeout, DefaultStallTimeout), bytesText(n)), []error{err}}
 	}
-	return fmt.Errorf("transport: %s not complete after %v (%w)", what, orDefault(c.s.ReadTimeout, DefaultReadTimeout), err)
+	return &plainError{fmt.Sprintf("transport: %s not complete after %v, with %s received (read timeout)",
+		what, orDefault(c.s.ReadTimeout, DefaultReadTimeout), bytesText(n)), []error{err}}
 }
 
 // A peerGone is a failure to read from a peer that reset or broke the
@@ -798,7 +882,7 @@ func (c *conn) readRaw(pre []byte, eof bool, end time.Time) (_ []byte, err error
 		case errors.Is(err, io.EOF):
 			eof = true
 		case errors.Is(err, os.ErrDeadlineExceeded):
-			return nil, fmt.Errorf("%w after %d bytes", c.timedOut("upload", end, err), len(buf))
+			return nil, c.timedOut("upload", end, len(buf), err)
 		case err != nil:
 			return nil, &peerGone{err}
 		}
