@@ -4,9 +4,10 @@
 // of the machine (host); the flags and command line shared by the example
 // servers (serverflags), their admin address and readiness (admin) and
 // their metrics in the Prometheus format (metrics); the sample pictures
-// of the demo and the tests (sample); the building and running of the
-// example programs in tests (progtest); and the writer of the fuzz seed
-// corpora (fuzzcorpus).
+// of the demo and the tests (sample); the client's batch of uploads with
+// its progress bar (batch); the building and running of the example
+// programs in tests (progtest); and the writer of the fuzz seed corpora
+// (fuzzcorpus).
 //
 // The library packages (escala, scaler, transport, store and the codecs
 // under internal/codec) never import these, except from their tests.
