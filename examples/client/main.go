@@ -47,6 +47,7 @@ import (
 	"time"
 
 	"github.com/escala-img/escala/internal/tools/batch"
+	"github.com/escala-img/escala/internal/tools/serverflags"
 	"github.com/escala-img/escala/transport"
 )
 
@@ -74,10 +75,14 @@ func run() int {
 	out := flag.String("out", "", "with one --image, the file of the result (default imagen_escalada.jpg); in batch mode, the folder of the results (default scaled)")
 	concurrency := flag.Int("concurrency", batch.DefaultConcurrency, "images sent at once in batch mode")
 	timeout := flag.Duration("timeout", time.Minute, "how long to wait for each image's whole exchange")
-	flag.Parse()
+	prog := &serverflags.Program{Name: "client", ArgHint: "name images with --image", Groups: []serverflags.Group{
+		{Title: "Gateway", Flags: []string{"ip", "port", "timeout"}},
+		{Title: "Images", Flags: []string{"image", "dir", "out", "concurrency"}},
+		{Title: "Version", Flags: []string{"version"}},
+	}}
+	prog.Register(flag.CommandLine)
+	prog.Main(flag.CommandLine)
 	switch {
-	case flag.NArg() > 0:
-		return usage(fmt.Sprintf("unexpected argument %q: name images with --image", flag.Arg(0)))
 	case len(images) == 0 && len(dirs) == 0:
 		return usage("--image or --dir is required")
 	case *concurrency < 1:

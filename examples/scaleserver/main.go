@@ -37,7 +37,7 @@ func main() {
 		{Title: "Limits", Flags: serverflags.LimitFlags},
 		{Title: "Operations", Flags: serverflags.OperatorFlags},
 	}}
-	prog.Register(flag.CommandLine)
+	prog.RegisterServer(flag.CommandLine)
 	prog.Main(flag.CommandLine)
 
 	filter, err := scaler.ParseFilter(*filterName)

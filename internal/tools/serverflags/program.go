@@ -26,6 +26,10 @@ type Program struct {
 	// Stdout receives what --version prints. nil means os.Stdout.
 	Stdout io.Writer
 
+	// ArgHint follows the error of an argument that is not a flag. ""
+	// means "every setting is a flag (see --help)".
+	ArgHint string
+
 	// Admin is --admin: the address of the admin HTTP server, or "" for
 	// none.
 	Admin string
@@ -51,22 +55,29 @@ func EnvName(name string) string {
 	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 }
 
-// Register defines --admin, --version, --log-format and --log-level on
-// fs, and makes its usage print the flags by group.
+// Register defines --version on fs, and makes its usage print the flags
+// by group.
 func (p *Program) Register(fs *flag.FlagSet) {
-	fs.StringVar(&p.Admin, "admin", "", "address of the admin HTTP server: /healthz, /readyz, /metrics and /debug/pprof/ (empty: none)")
 	fs.BoolVar(&p.version, "version", false, "print the version and exit")
+	fs.Usage = func() { p.usage(fs) }
+}
+
+// RegisterServer is Register, and defines the flags of a server: --admin,
+// --log-format and --log-level.
+func (p *Program) RegisterServer(fs *flag.FlagSet) {
+	p.Register(fs)
+	fs.StringVar(&p.Admin, "admin", "", "address of the admin HTTP server: /healthz, /readyz, /metrics and /debug/pprof/ (empty: none)")
 	fs.StringVar(&p.logFormat, "log-format", "text", "format of the log: text or json")
 	fs.StringVar(&p.logLevel, "log-level", "info", "least important messages logged: debug, info, warn or error")
-	fs.Usage = func() { p.usage(fs) }
 }
 
 // Parse sets every flag of fs that args does not give from its
 // environment variable (see EnvName), if set, and then parses args, so
 // that a flag on the command line wins. With --version it prints the
 // version to Stdout and returns flag.ErrHelp, as -help does; the
-// program then exits 0. It then sets the default slog logger from
-// --log-format and --log-level, writing to stderr. Errors name the flag,
+// program then exits 0. For a server (RegisterServer), it then sets the
+// default slog logger from --log-format and --log-level, writing to
+// stderr. Errors name the flag,
 // or the variable, that is wrong.
 func (p *Program) Parse(fs *flag.FlagSet, args []string, getenv func(string) string) error {
 	var envErr error
@@ -86,7 +97,11 @@ func (p *Program) Parse(fs *flag.FlagSet, args []string, getenv func(string) str
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q: every setting is a flag (see --help)", fs.Arg(0))
+		hint := p.ArgHint
+		if hint == "" {
+			hint = "every setting is a flag (see --help)"
+		}
+		return fmt.Errorf("unexpected argument %q: %s", fs.Arg(0), hint)
 	}
 	if p.version {
 		out := p.Stdout
@@ -95,6 +110,9 @@ func (p *Program) Parse(fs *flag.FlagSet, args []string, getenv func(string) str
 		}
 		fmt.Fprintln(out, p.Version())
 		return flag.ErrHelp
+	}
+	if p.logFormat == "" { // not a server
+		return nil
 	}
 	logger, err := NewLogger(os.Stderr, p.logFormat, p.logLevel)
 	if err != nil {
@@ -211,6 +229,6 @@ func (p *Program) usage(fs *flag.FlagSet) {
 var LimitFlags = []string{"memory-mib", "max-upload-mib", "max-megapixels", "max-conns", "max-queue",
 	"idle-timeout", "stall-timeout", "read-timeout", "process-timeout", "write-timeout", "shutdown-timeout"}
 
-// OperatorFlags are the names of the flags of Program.Register, for a
-// Group.
+// OperatorFlags are the names of the flags of Program.RegisterServer, for
+// a Group.
 var OperatorFlags = []string{"admin", "log-format", "log-level", "version"}

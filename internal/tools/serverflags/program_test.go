@@ -17,7 +17,7 @@ func newFlags(out *bytes.Buffer) (*flag.FlagSet, *Program, *Limits, *int) {
 	port := fs.Int("port", 8080, "TCP port to listen on")
 	l := Register(fs)
 	p := &Program{Name: "testserver", Groups: []Group{{"Listening", []string{"port"}}, {"Limits", LimitFlags}, {"Operations", OperatorFlags}}}
-	p.Register(fs)
+	p.RegisterServer(fs)
 	return fs, p, l, port
 }
 
