@@ -1,15 +1,19 @@
 package examples_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/escala-img/escala/internal/tools/progtest"
+	"github.com/escala-img/escala/internal/tools/sample"
 )
 
 // fetch GETs rawURL and returns the status and body.
@@ -101,5 +105,42 @@ func promtool(t *testing.T, text string) {
 	cmd.Stdin = strings.NewReader(text)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+// The gateway's HTTP server has the upload page at / and takes uploads at
+// POST /upload, unless --page=false.
+func TestUploadPageFlag(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the programs")
+	}
+	bins := progtest.Build(t, "scaleserver", "asyncserver")
+	scale := progtest.Start(t, bins["scaleserver"], 1, "--port", "0")
+	for _, on := range []bool{true, false} {
+		gw := progtest.Start(t, bins["asyncserver"], 2, "--port", "0", "--http", "127.0.0.1:0",
+			"--scaler", scale.Addr(), "--dir", t.TempDir(), "--page="+strconv.FormatBool(on))
+		status, body := fetch(t, gw.URL()+"/")
+		if on != (status == 200 && strings.Contains(body, "<html")) {
+			t.Errorf("--page=%v: GET / = %d", on, status)
+		}
+		resp, err := http.Post(gw.URL()+"/upload", "image/jpeg", bytes.NewReader(sample.JPEG(64, 48)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		reply, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var got struct {
+			Link          string
+			Width, Height int
+		}
+		if on {
+			if err := json.Unmarshal(reply, &got); err != nil || resp.StatusCode != 200 || got.Width != 32 || got.Height != 24 {
+				t.Errorf("--page: POST /upload = %d %s, want a 32x24 result", resp.StatusCode, reply)
+			} else if status, _ := fetch(t, got.Link); status != 200 {
+				t.Errorf("the link of POST /upload, %s, gives %d", got.Link, status)
+			}
+		} else if resp.StatusCode == 200 {
+			t.Errorf("--page=false: POST /upload = %d %s, want it refused", resp.StatusCode, reply)
+		}
 	}
 }

@@ -47,6 +47,7 @@ func main() {
 	dirPath := flag.String("dir", "scaled_images", "folder of the stored results, created if missing, unless --store is given")
 	storeURL := flag.String("store", "", "object store of the results instead of --dir: s3://BUCKET/PREFIX?endpoint=URL&region=R&public-endpoint=URL&path-style=true; credentials from the AWS chain (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
 	httpAddr := flag.String("http", "127.0.0.1:8082", "address of the HTTP server of the results")
+	page := flag.Bool("page", true, "serve an upload page at / of --http, which sends images with POST /upload")
 	linkKind := flag.String("links", "http", "links given to clients: http (served by --http), presigned (S3 URLs that expire after --link-ttl; needs --store) or public (--public-url + key)")
 	publicURL := flag.String("public-url", "", `start of the links: with --links http, where --http is reached (default "http://" and its address); with --links public, the public bucket or CDN (required)`)
 	var protocol transport.Protocol
@@ -56,7 +57,7 @@ func main() {
 	linkTTL := flag.Duration("link-ttl", time.Hour, "how long a link works: presigned links, and http links with --link-secret")
 	limits := serverflags.Register(flag.CommandLine)
 	prog := &serverflags.Program{Name: "asyncserver", Groups: []serverflags.Group{
-		{Title: "Listening", Flags: []string{"ip", "port", "http"}},
+		{Title: "Listening", Flags: []string{"ip", "port", "http", "page"}},
 		{Title: "Scale servers", Flags: []string{"scaler", "scaler-protocol"}},
 		{Title: "Results", Flags: []string{"dir", "store", "quality"}},
 		{Title: "Links", Flags: []string{"links", "public-url", "link-secret", "link-ttl"}},
@@ -137,6 +138,18 @@ func main() {
 	web := http.NewServeMux()
 	web.Handle("/", store.NewHandler(results, &store.HandlerOptions{Immutable: true, Links: links}))
 	admin.Health(web, gw.Check, false)
+	if *page {
+		web.Handle("/upload", &escala.UploadHandler{
+			Handler:        gw,
+			MaxBytes:       limits.MaxUploadMiB << 20,
+			StallTimeout:   limits.StallTimeout,
+			ReadTimeout:    limits.ReadTimeout,
+			HandlerTimeout: limits.HandlerTimeout,
+			WriteTimeout:   limits.WriteTimeout,
+			Budget:         gateway.Budget, // the TCP port's: one budget for what is being received
+		})
+		web.HandleFunc("GET /{$}", escala.UploadPage)
+	}
 	files := limits.HTTPServer(web)
 
 	if prog.Admin != "" {
