@@ -407,11 +407,11 @@ func TestPresignGet(t *testing.T) {
 
 	tampered := map[string]func(q url.Values, u *url.URL){
 		"signature": func(q url.Values, u *url.URL) { s3test.FlipSignature(q) },
-		"expiry":  func(q url.Values, u *url.URL) { q.Set("X-Amz-Expires", "604800") },
-		"date":    func(q url.Values, u *url.URL) { q.Set("X-Amz-Date", "20990101T000000Z") },
-		"key":     func(q url.Values, u *url.URL) { u.Path = strings.Replace(u.Path, "p.jpg", "q.jpg", 1) },
-		"no sig":  func(q url.Values, u *url.URL) { q.Del("X-Amz-Signature") },
-		"add arg": func(q url.Values, u *url.URL) { q.Set("response-content-type", "text/html") },
+		"expiry":    func(q url.Values, u *url.URL) { q.Set("X-Amz-Expires", "604800") },
+		"date":      func(q url.Values, u *url.URL) { q.Set("X-Amz-Date", "20990101T000000Z") },
+		"key":       func(q url.Values, u *url.URL) { u.Path = strings.Replace(u.Path, "p.jpg", "q.jpg", 1) },
+		"no sig":    func(q url.Values, u *url.URL) { q.Del("X-Amz-Signature") },
+		"add arg":   func(q url.Values, u *url.URL) { q.Set("response-content-type", "text/html") },
 	}
 	put(t, s, "q.jpg", []byte("another object"))
 	for name, tamper := range tampered {
