@@ -167,9 +167,13 @@ func (g *Gateway) Serve(ctx context.Context, req *transport.Request) (*transport
 		g.logger().Error("escala: making the link", "peer", req.RemoteAddr, "key", res.key, "err", err)
 		return nil, &storeError{err}
 	}
-	g.logger().Info("stored",
-		"peer", req.RemoteAddr, "protocol", req.Protocol, "bytes", len(req.Body),
-		"to", fmt.Sprintf("%dx%d", res.width, res.height), "found", res.found, "link", link)
+	trace := transport.TraceFrom(ctx)
+	trace.Set(slog.String("to", fmt.Sprintf("%dx%d", res.width, res.height)), slog.Bool("found", res.found), slog.String("key", res.key))
+	if trace == nil {
+		g.logger().Info("stored",
+			"peer", req.RemoteAddr, "protocol", req.Protocol, "bytes", len(req.Body),
+			"to", fmt.Sprintf("%dx%d", res.width, res.height), "found", res.found, "link", link)
+	}
 	return &transport.Response{Location: link, Width: res.width, Height: res.height, Format: format}, nil
 }
 
@@ -236,19 +240,26 @@ func (e *NotReadyError) Unwrap() error { return e.Err }
 // make finds the result of req under key in the Store, or makes it and
 // stores it there.
 func (g *Gateway) make(ctx context.Context, req *transport.Request, key string, format scaler.Format, opts *scaler.Options) (result, error) {
-	if res, ok := g.find(ctx, key); ok {
+	trace := transport.TraceFrom(ctx)
+	began := time.Now()
+	res, ok := g.find(ctx, key)
+	began = trace.Time("lookup", began)
+	if ok {
 		return res, nil
 	}
 	gray, release, err := g.gray(ctx, req, opts)
 	if err != nil {
 		return result{}, err
 	}
+	began = trace.Time("decode", began)
+	trace.Set(slog.String("from", fmt.Sprintf("%dx%d", gray.Rect.Dx(), gray.Rect.Dy())))
 	s := g.Scaler
 	if s == nil {
 		s = &g.local
 	}
 	dst, err := s.Scale(ctx, gray, opts)
 	release()
+	began = trace.Time("scale", began)
 	// The pixels decoded here, the result of Scale and the encoded file
 	// are this call's alone: their memory goes back to the pool as soon
 	// as they are used. A gray image sent raw is the Server's.
@@ -268,6 +279,7 @@ func (g *Gateway) make(ctx context.Context, req *transport.Request, key string, 
 	if err != nil {
 		return result{}, err
 	}
+	began = trace.Time("encode", began)
 	putCtx, cancel := context.WithDeadline(ctx, storeDeadline(ctx))
 	defer cancel()
 	if err := g.Store.Put(putCtx, key, bytes.NewReader(buf.Bytes())); err != nil {
@@ -277,6 +289,7 @@ func (g *Gateway) make(ctx context.Context, req *transport.Request, key string, 
 		g.logger().Error("escala: storing the result", "peer", req.RemoteAddr, "key", key, "err", err)
 		return result{}, &storeError{err}
 	}
+	trace.Time("store", began)
 	return result{key: key, width: b.Dx(), height: b.Dy()}, nil
 }
 
@@ -418,4 +431,8 @@ type storeError struct{ err error }
 
 func (e *storeError) Error() string { return "escala: the result could not be stored; try again later" }
 
-func (e *storeError) Unwrap() []error { return []error{transport.ErrUnavailable, e.err} }
+func (e *storeError) Unwrap() []error { return []error{ErrStore, transport.ErrUnavailable, e.err} }
+
+// ErrStore is wrapped by the error of a request whose result the Store
+// could not take, so that a program can count them.
+var ErrStore = errors.New("escala: the store failed")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/escala-img/escala/internal/tools/progtest"
 	"github.com/escala-img/escala/internal/tools/sample"
+	"github.com/escala-img/escala/transport"
 )
 
 // fetch GETs rawURL and returns the status and body.
@@ -143,4 +144,83 @@ func TestUploadPageFlag(t *testing.T) {
 			t.Errorf("--page=false: POST /upload = %d %s, want it refused", resp.StatusCode, reply)
 		}
 	}
+}
+
+// Each server logs one line per request, in JSON with --log-format json,
+// with its id, sizes, phases and result; the scale server's line has the
+// gateway's id, so that a request can be followed across both logs; and
+// the metrics count it.
+func TestRequestLog(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the programs")
+	}
+	bins := progtest.Build(t, "scaleserver", "asyncserver")
+	scale := progtest.Start(t, bins["scaleserver"], 1, "--port", "0", "--log-format", "json")
+	gw := progtest.Start(t, bins["asyncserver"], 3, "--port", "0", "--http", "127.0.0.1:0", "--admin", "127.0.0.1:0",
+		"--scaler", scale.Addr(), "--dir", t.TempDir(), "--log-format", "json")
+	c := &transport.Client{Addr: gw.Addr()}
+	defer c.Close()
+	if _, err := c.Do(t.Context(), &transport.Request{Body: sample.JPEG(96, 64)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Do(t.Context(), &transport.Request{Body: []byte("hello, this is text")}); err == nil {
+		t.Fatal("a text was accepted as an image")
+	}
+	type line struct {
+		Msg, ID, Protocol, Result, From, To, Error string
+		In, Out                                    int64
+		ReceiveMs                                  *float64 `json:"receive_ms"`
+		DecodeMs                                   *float64 `json:"decode_ms"`
+		ScaleMs                                    *float64 `json:"scale_ms"`
+		EncodeMs                                   *float64 `json:"encode_ms"`
+		StoreMs                                    *float64 `json:"store_ms"`
+		ReplyMs                                    *float64 `json:"reply_ms"`
+	}
+	requests := func(p *progtest.Program, want int) []line {
+		var got []line
+		p.WaitLog(t, 10*time.Second, func(string) bool {
+			got = nil
+			for _, l := range p.Lines() {
+				var v line
+				if json.Unmarshal([]byte(l), &v) == nil && v.Msg == "request" {
+					got = append(got, v)
+				}
+			}
+			return len(got) >= want
+		})
+		return got
+	}
+	g := requests(gw, 2)
+	ok, bad := g[0], g[1]
+	if ok.Result != "ok" || ok.Protocol != "native" || ok.From != "96x64" || ok.To != "48x32" || ok.In == 0 || ok.Out == 0 || ok.ID == "" {
+		t.Errorf("the gateway's line of a good upload: %+v", ok)
+	}
+	for name, ms := range map[string]*float64{"receive": ok.ReceiveMs, "decode": ok.DecodeMs, "scale": ok.ScaleMs,
+		"encode": ok.EncodeMs, "store": ok.StoreMs, "reply": ok.ReplyMs} {
+		if ms == nil || *ms < 0 {
+			t.Errorf("the gateway's line has no %s_ms: %+v", name, ok)
+		}
+	}
+	if bad.Result != "invalid" || !strings.Contains(bad.Error, "invalid image") || bad.ID == ok.ID {
+		t.Errorf("the gateway's line of a broken upload: %+v", bad)
+	}
+	s := requests(scale, 1)
+	if len(s) != 1 || s[0].ID != ok.ID || s[0].Result != "ok" || s[0].From != "96x64" || s[0].ScaleMs == nil {
+		t.Errorf("the scale server's lines %+v; want one, with the gateway's id %s", s, ok.ID)
+	}
+
+	_, metrics := fetch(t, "http://"+gw.Admin()+"/metrics")
+	for _, want := range []string{
+		`escala_requests_total{protocol="native",result="ok"} 1`,
+		`escala_requests_total{protocol="native",result="invalid"} 1`,
+		`escala_phase_seconds_count{phase="decode"} 1`,
+		`escala_phase_seconds_count{phase="store"} 1`,
+		`escala_store_errors_total 0`,
+		`escala_requests_in_flight 0`,
+	} {
+		if !strings.Contains(metrics, want+"\n") {
+			t.Errorf("the gateway's metrics lack %s", want)
+		}
+	}
+	promtool(t, metrics)
 }

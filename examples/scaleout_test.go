@@ -126,7 +126,7 @@ func (c *cluster) scaled(w, h int) int {
 func scaledLine(w, h int) func(string) bool {
 	from := fmt.Sprintf(" from=%dx%d ", w, h)
 	return func(line string) bool {
-		return strings.Contains(line, " msg=scaled ") && strings.Contains(line+" ", from)
+		return strings.Contains(line, " msg=request ") && strings.Contains(line, " result=ok") && strings.Contains(line+" ", from)
 	}
 }
 
@@ -294,7 +294,9 @@ func TestScaleOutKills(t *testing.T) {
 		case 8:
 			// Scale server 1 has had work by now; it dies while
 			// both gateways send it more.
-			c.scalers[0].WaitLog(t, 10*time.Second, func(line string) bool { return strings.Contains(line, " msg=scaled ") })
+			c.scalers[0].WaitLog(t, 10*time.Second, func(line string) bool {
+				return strings.Contains(line, " msg=request ") && strings.Contains(line, " result=ok")
+			})
 			c.scalers[0].Kill()
 		case 24:
 			aKilled.Store(true)

@@ -487,9 +487,13 @@ func (c *Client) doFramed(ctx context.Context, req *Request) (resp *Response, er
 // and no loss; any other image travels as PNG. In the Framed protocol
 // (also when a Native Client found its server speaks only that, see Do)
 // the gray image travels as PNG too, the server applies its own factor,
-// and the orientation is applied here to the result.
+// and the orientation is applied here to the result. The request carries
+// the ID of the Trace of ctx, if any.
 func (c *Client) Scale(ctx context.Context, src image.Image, opts *scaler.Options) (image.Image, error) {
 	req := &Request{}
+	if t := TraceFrom(ctx); t != nil {
+		req.ID = t.ID // so that the scale server's log names it too
+	}
 	if opts != nil {
 		req.Options = *opts
 	}

@@ -39,7 +39,8 @@
 // limits, before it allocates anything for the rest, and then allocates
 // as the bytes arrive, not all that the lengths announce at once.
 //
-// A request (type 1) has 32 bytes of metadata; its body is the image:
+// A request (type 1) has 32 bytes of metadata, or 33+L with a request id;
+// its body is the image:
 //
 //	0   8  factor, an IEEE 754 binary64; 0: the server's default
 //	8   4  width of the result; 0: from the height or the factor
@@ -53,6 +54,12 @@
 //	21  3  reserved, 0
 //	24  4  width of a raw gray body, else 0
 //	28  4  height of a raw gray body, else 0
+//	32  1  L, length of the request id, 1 to 64 (only if the id is sent)
+//	33  L  the request id: printable ASCII, no spaces (see [Request.ID])
+//
+// The request id names the request in the logs of every server it crosses:
+// a gateway sends its own to the scale server. A server that receives
+// none makes one.
 //
 // A raw gray image is width×height bytes of 8-bit luma, row after row, with
 // no padding. The size fields follow [scaler.Options]: width and height

@@ -230,7 +230,13 @@ func marshalRequest(req *Request) (meta, body []byte, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	meta = make([]byte, requestMeta)
+	meta = make([]byte, requestMeta, requestMeta+1+MaxIDLen)
+	if req.ID != "" {
+		if !validID(req.ID) {
+			return nil, nil, fmt.Errorf("%w: request id %q is not 1 to %d printable ASCII bytes without spaces", scaler.ErrInvalidOptions, req.ID, MaxIDLen)
+		}
+		meta = append(append(meta, byte(len(req.ID))), req.ID...)
+	}
 	binary.BigEndian.PutUint64(meta[0:], math.Float64bits(o.Factor))
 	binary.BigEndian.PutUint32(meta[8:], uint32(o.Width))
 	binary.BigEndian.PutUint32(meta[12:], uint32(o.Height))
@@ -255,11 +261,19 @@ func marshalRequest(req *Request) (meta, body []byte, err error) {
 // parseRequest returns the Request of a request frame. The request's Body
 // or Image uses f's memory.
 func parseRequest(f *frame) (*Request, error) {
-	if len(f.meta) != requestMeta {
+	req := &Request{}
+	if len(f.meta) > requestMeta {
+		// The request id: a length byte and the id.
+		idm := f.meta[requestMeta:]
+		if int(idm[0]) != len(idm)-1 || !validID(string(idm[1:])) {
+			return nil, fmt.Errorf("%w: request metadata of %d bytes: after the first %d, want a length byte and a request id of 1 to %d printable bytes",
+				errBadRequest, len(f.meta), requestMeta, MaxIDLen)
+		}
+		req.ID = string(idm[1:])
+	} else if len(f.meta) != requestMeta {
 		return nil, fmt.Errorf("%w: request metadata of %d bytes, want %d", errBadRequest, len(f.meta), requestMeta)
 	}
 	m := f.meta
-	req := &Request{}
 	o := &req.Options
 	o.Factor = math.Float64frombits(binary.BigEndian.Uint64(m[0:]))
 	o.Width = int(binary.BigEndian.Uint32(m[8:]))

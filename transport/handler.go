@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"log/slog"
+	"time"
 
 	"github.com/escala-img/escala/internal/codec/mem"
 	"github.com/escala-img/escala/scaler"
@@ -39,7 +40,9 @@ type ScaleHandler struct {
 	Quality int
 
 	// Logger receives a line per request: peer, bytes received, the
-	// original and scaled sizes. nil means slog.Default().
+	// original and scaled sizes; but when the request has a Trace (its
+	// Server has Observe), the sizes and the time of each phase go to
+	// the Trace instead. nil means slog.Default().
 	Logger *slog.Logger
 
 	local scaler.Local
@@ -54,6 +57,8 @@ func (h *ScaleHandler) Serve(ctx context.Context, req *Request) (*Response, erro
 	if budget == nil {
 		budget = &h.own
 	}
+	trace := TraceFrom(ctx)
+	began := time.Now()
 	var src image.Image
 	var release func()
 	var err error
@@ -73,6 +78,9 @@ func (h *ScaleHandler) Serve(ctx context.Context, req *Request) (*Response, erro
 		return nil, err
 	}
 	defer release()
+	if req.Image == nil {
+		began = trace.Time("decode", began)
+	}
 	size := src.Bounds().Size()
 	s := h.Scaler
 	if s == nil {
@@ -82,10 +90,16 @@ func (h *ScaleHandler) Serve(ctx context.Context, req *Request) (*Response, erro
 	if err != nil {
 		return nil, err
 	}
+	began = trace.Time("scale", began)
 	b := dst.Bounds()
-	h.logger().Info("scaled",
-		"peer", req.RemoteAddr, "protocol", req.Protocol, "bytes", len(req.Body)+len(grayPix(req.Image)),
-		"from", fmt.Sprintf("%dx%d", size.X, size.Y), "to", fmt.Sprintf("%dx%d", b.Dx(), b.Dy()))
+	from, to := fmt.Sprintf("%dx%d", size.X, size.Y), fmt.Sprintf("%dx%d", b.Dx(), b.Dy())
+	if trace != nil {
+		trace.Set(slog.String("from", from), slog.String("to", to))
+	} else {
+		h.logger().Info("scaled",
+			"peer", req.RemoteAddr, "protocol", req.Protocol, "bytes", len(req.Body)+len(grayPix(req.Image)),
+			"from", from, "to", to)
+	}
 	resp := &Response{Width: b.Dx(), Height: b.Dy()}
 	// The result is this handler's alone (scaler.Interface), so its
 	// memory goes back to the pool once the server has written it.
@@ -111,6 +125,7 @@ func (h *ScaleHandler) Serve(ctx context.Context, req *Request) (*Response, erro
 		buf.Free()
 		return nil, err
 	}
+	trace.Time("encode", began)
 	resp.Body = buf.Bytes()
 	resp.pooled = [][]byte{resp.Body}
 	return resp, nil

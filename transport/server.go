@@ -83,6 +83,13 @@ type Request struct {
 	// scaler.PNG. 0 means JPEG, or raw gray when Image is set.
 	Format scaler.Format
 
+	// ID names the request in the logs of every server it crosses: 1
+	// to MaxIDLen bytes of printable ASCII, no spaces. Native requests
+	// carry it; a Server whose Observe is set gives a request without
+	// one an ID of its own. A Client that sends Scale requests takes it
+	// from the Trace of its ctx.
+	ID string
+
 	// Protocol and RemoteAddr are set by the Server for its Handler.
 	Protocol   Protocol
 	RemoteAddr string
@@ -199,6 +206,14 @@ type Server struct {
 	// means slog.Default().
 	Logger *slog.Logger
 
+	// Observe, when set, is called once for each request read, after its
+	// reply is written (or could not be), with its Trace: for a log line
+	// and metrics of each request. The Server then logs no refused
+	// request itself. The Handler finds the Trace in its ctx, with
+	// TraceFrom. Observe runs on the connection's goroutine, so it must
+	// be quick; it may keep the Trace.
+	Observe func(*Trace)
+
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
@@ -207,6 +222,7 @@ type Server struct {
 	own       scaler.Budget
 	refused   atomic.Int64 // connections closed for MaxConns
 	lastWarn  atomic.Int64 // when that was last logged, in Unix nanoseconds
+	inFlight  atomic.Int64 // requests in the Handler
 }
 
 func (s *Server) logger() *slog.Logger {
@@ -225,6 +241,20 @@ func orDefault(d, def time.Duration) time.Duration {
 
 // ListenAndServe listens on s.Addr and serves connections until Shutdown
 // or Close, when it returns ErrServerClosed; it returns any other error
+// ServerStats is what a Server is doing at a moment.
+type ServerStats struct {
+	Conns    int // connections open
+	InFlight int // requests in the Handler
+}
+
+// Stats returns what s is doing now, for metrics.
+func (s *Server) Stats() ServerStats {
+	s.mu.Lock()
+	conns := len(s.conns)
+	s.mu.Unlock()
+	return ServerStats{Conns: conns, InFlight: int(s.inFlight.Load())}
+}
+
 // at once, such as an address already in use.
 func (s *Server) ListenAndServe() error {
 	addr := s.Addr
@@ -420,6 +450,8 @@ type conn struct {
 	idle   atomic.Bool // waiting for the first byte of a request
 	held   []func()    // releases of the budget the request holds
 	bufs   [][]byte    // buffers from mem.Bytes that the request and its reply hold
+	began  time.Time   // when the first byte of the request arrived
+	trace  *Trace      // of the request being handled, with Server.Observe
 }
 
 // reserve takes n bytes of the server's budget for the request being
@@ -489,7 +521,7 @@ func (c *conn) serve() {
 	// out all three, the peer is told, however few they are.
 	for len(pre) < 4 && !eof {
 		if !mayStart(pre, limit) {
-			c.fail(Raw, errNoProtocol)
+			c.fail(Raw, len(pre), errNoProtocol)
 			return
 		}
 		n, err := r.Read(pre[len(pre):4])
@@ -501,7 +533,7 @@ func (c *conn) serve() {
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			// Too short to tell the protocol: answer as the humans and
 			// original clients that send such things read.
-			c.fail(Raw, c.timedOut("upload", end, len(pre), err))
+			c.fail(Raw, len(pre), c.timedOut("upload", end, len(pre), err))
 			return
 		default:
 			c.s.logger().Warn("transport: reading request", "peer", c.remote, "err", err)
@@ -514,13 +546,13 @@ func (c *conn) serve() {
 	case imagefile.Sniff(pre) != "":
 		c.serveRaw(pre, eof, end)
 	case eof && mayStart(pre, limit):
-		c.fail(Raw, fmt.Errorf("%w: not an image: the upload ended after %s", scaler.ErrInvalid, bytesText(len(pre))))
+		c.fail(Raw, len(pre), fmt.Errorf("%w: not an image: the upload ended after %s", scaler.ErrInvalid, bytesText(len(pre))))
 	case eof:
-		c.fail(Raw, errNoProtocol)
+		c.fail(Raw, len(pre), errNoProtocol)
 	default:
 		l := binary.BigEndian.Uint32(pre)
 		if l == 0 || l > uint32(limit) {
-			c.fail(Raw, errNoProtocol)
+			c.fail(Raw, len(pre), errNoProtocol)
 			return
 		}
 		c.serveFramed(int(l), end)
@@ -577,10 +609,45 @@ func bytesText(n int) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// fail logs err and tells a raw-protocol peer about it.
-func (c *conn) fail(p Protocol, err error) {
+// fail logs err and tells a raw-protocol peer about it. in is the bytes
+// of the request received.
+func (c *conn) fail(p Protocol, in int, err error) {
 	c.logError(p, err)
-	c.writeLine(nil, err)
+	start := time.Now()
+	out := c.writeLine(nil, err)
+	c.observe(p, in, out, start, err)
+	c.closeGently()
+}
+
+// observe ends the Trace of the request just answered (one of its own if
+// the Handler was not called) and gives it to Server.Observe, if set. in
+// and out are the bytes of the request and of the reply; the reply phase
+// began at start, or never if start is zero.
+func (c *conn) observe(p Protocol, in, out int, start time.Time, err error) {
+	if c.s.Observe == nil {
+		return
+	}
+	t := c.trace
+	c.trace = nil
+	if t == nil {
+		t = c.newTrace(p, "")
+		t.AddPhase("receive", time.Since(c.began))
+	}
+	if !start.IsZero() {
+		t.AddPhase("reply", time.Since(start))
+	}
+	t.BytesIn, t.BytesOut = int64(in), int64(out)
+	t.Result, t.Err = resultOf(err), err
+	c.s.Observe(t)
+}
+
+// newTrace returns the Trace of a request of protocol p with the id its
+// client gave, or a new one.
+func (c *conn) newTrace(p Protocol, id string) *Trace {
+	if !validID(id) {
+		id = newID()
+	}
+	return &Trace{ID: id, Protocol: p, Peer: c.remote, Start: c.began}
 }
 
 // waitRequest waits up to IdleTimeout for the first byte of a request,
@@ -596,6 +663,7 @@ func (c *conn) waitRequest() (byte, bool) {
 	var b [1]byte
 	_, err := io.ReadFull(c.rwc, b[:])
 	c.idle.Store(false)
+	c.began = time.Now()
 	return b[0], err == nil
 }
 
@@ -629,12 +697,20 @@ func (c *conn) handle(req *Request, p Protocol) (resp *Response, err error) {
 	req.Protocol, req.RemoteAddr = p, c.remote
 	ctx, cancel := context.WithTimeout(c.ctx, orDefault(c.s.HandlerTimeout, DefaultHandlerTimeout))
 	defer cancel()
+	if c.s.Observe != nil {
+		c.trace = c.newTrace(p, req.ID)
+		c.trace.AddPhase("receive", time.Since(c.began))
+		req.ID = c.trace.ID
+		ctx = WithTrace(ctx, c.trace)
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			c.s.logger().Error("transport: handler panic", "peer", c.remote, "panic", v, "stack", string(debug.Stack()))
 			resp, err = nil, fmt.Errorf("transport: handler panic: %v", v)
 		}
 	}()
+	c.s.inFlight.Add(1)
+	defer c.s.inFlight.Add(-1)
 	resp, err = c.s.Handler.Serve(ctx, req)
 	if err == nil && resp == nil {
 		err = errors.New("transport: handler returned no response")
@@ -647,6 +723,9 @@ func (c *conn) handle(req *Request, p Protocol) (resp *Response, err error) {
 
 // logError logs a request that failed, with what the peer was told.
 func (c *conn) logError(p Protocol, err error) {
+	if c.s.Observe != nil {
+		return // Observe has the request, error and all
+	}
 	code, msg, internal := errorReply(err)
 	if internal {
 		c.s.logger().Error("transport: request failed", "peer", c.remote, "protocol", p, "err", err)
@@ -676,14 +755,18 @@ func (c *conn) serveNative(pre []byte, end time.Time) {
 			case errors.As(err, &he), errors.Is(err, ErrFrameTooLarge), errors.Is(err, os.ErrDeadlineExceeded),
 				errors.Is(err, ErrBusy), errors.Is(err, scaler.ErrBusy), errors.Is(err, scaler.ErrTooLarge):
 				c.logError(Native, err)
-				if c.writeError(err) == nil {
+				start := time.Now()
+				out, werr := c.writeError(err)
+				if werr == nil {
 					c.closeGently()
 				}
+				c.observe(Native, len(pre)+r.n, out, start, err)
 			default:
 				c.s.logger().Warn("transport: reading request", "peer", c.remote, "err", err)
 			}
 			return
 		}
+		in := headerSize + len(f.meta) + len(f.body)
 		c.bufs = append(c.bufs, f.body)
 		var resp *Response
 		var req *Request
@@ -696,19 +779,24 @@ func (c *conn) serveNative(pre []byte, end time.Time) {
 			resp, err = c.handle(req, Native)
 			c.keep(resp)
 		}
+		start := time.Now()
 		if err == nil {
 			var meta, body []byte
 			if meta, body, err = marshalResult(resp); err == nil {
 				c.setWriteDeadline()
 				if err := writeFrame(c.rwc, typeResult, meta, body); err != nil {
 					c.s.logger().Warn("transport: writing reply", "peer", c.remote, "err", err)
+					c.observe(Native, in, 0, start, err)
 					return
 				}
+				c.observe(Native, in, headerSize+len(meta)+len(body), start, nil)
 			}
 		}
 		if err != nil {
 			c.logError(Native, err)
-			if c.writeError(err) != nil {
+			out, werr := c.writeError(err)
+			c.observe(Native, in, out, start, err)
+			if werr != nil {
 				return
 			}
 		}
@@ -722,11 +810,13 @@ func (c *conn) serveNative(pre []byte, end time.Time) {
 	}
 }
 
-// writeError sends err to a native peer as an error frame.
-func (c *conn) writeError(err error) error {
+// writeError sends err to a native peer as an error frame, and returns
+// the frame's size.
+func (c *conn) writeError(err error) (int, error) {
 	code, msg, _ := errorReply(err)
+	meta := marshalError(code, msg)
 	c.setWriteDeadline()
-	return writeFrame(c.rwc, typeError, marshalError(code, msg), nil)
+	return headerSize + len(meta), writeFrame(c.rwc, typeError, meta, nil)
 }
 
 // serveFramed answers framed requests, the first of length l, until the
@@ -743,6 +833,7 @@ func (c *conn) serveFramed(l int, end time.Time) {
 			errors.Is(err, os.ErrDeadlineExceeded) {
 			// The protocol has no error reply: closing is the answer.
 			c.logError(Framed, err)
+			c.observe(Framed, 4+r.n, 0, time.Time{}, err)
 			return
 		}
 		if err != nil {
@@ -755,6 +846,7 @@ func (c *conn) serveFramed(l int, end time.Time) {
 		if err != nil {
 			// The protocol has no error reply: closing is the answer.
 			c.logError(Framed, err)
+			c.observe(Framed, 4+len(body), 0, time.Time{}, err)
 			return
 		}
 		reply := resp.Body
@@ -763,7 +855,10 @@ func (c *conn) serveFramed(l int, end time.Time) {
 		}
 		c.setWriteDeadline()
 		bufs := net.Buffers{binary.BigEndian.AppendUint32(nil, uint32(len(reply))), reply}
-		if _, err := bufs.WriteTo(c.rwc); err != nil {
+		start := time.Now()
+		out, err := bufs.WriteTo(c.rwc)
+		c.observe(Framed, 4+len(body), int(out), start, err)
+		if err != nil {
 			c.s.logger().Warn("transport: writing reply", "peer", c.remote, "err", err)
 			return
 		}
@@ -820,11 +915,14 @@ func (c *conn) serveRaw(pre []byte, eof bool, end time.Time) {
 		resp, err = c.handle(&Request{Body: body}, Raw)
 		c.keep(resp)
 		if err == nil {
-			c.writeLine(resp, nil)
+			start := time.Now()
+			out := c.writeLine(resp, nil)
+			c.observe(Raw, len(body), out, start, nil)
+			c.closeGently()
 			return
 		}
 	}
-	c.fail(Raw, err)
+	c.fail(Raw, len(body), err)
 }
 
 // readRaw reads an upload until the bytes form a whole image file, the
@@ -890,8 +988,9 @@ func (c *conn) readRaw(pre []byte, eof bool, end time.Time) (_ []byte, err error
 }
 
 // writeLine answers a raw-protocol peer: the link line, the image, or an
-// error line.
-func (c *conn) writeLine(resp *Response, err error) {
+// error line. It returns the bytes written; the caller then closes the
+// connection with closeGently.
+func (c *conn) writeLine(resp *Response, err error) int {
 	var out []byte
 	switch {
 	case err != nil:
@@ -903,11 +1002,11 @@ func (c *conn) writeLine(resp *Response, err error) {
 		out = resp.Body
 	}
 	c.setWriteDeadline()
-	if _, err := c.rwc.Write(out); err != nil {
+	n, err := c.rwc.Write(out)
+	if err != nil {
 		c.s.logger().Warn("transport: writing reply", "peer", c.remote, "err", err)
-		return
 	}
-	c.closeGently()
+	return n
 }
 
 // Lingering after the last reply: see closeGently.

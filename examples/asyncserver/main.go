@@ -135,6 +135,8 @@ func main() {
 		})
 	}
 	gateway := limits.Server(gw)
+	reg := &metrics.Registry{}
+	gateway.Observe = admin.Requests(reg, gateway, slog.Default())
 	web := http.NewServeMux()
 	web.Handle("/", store.NewHandler(results, &store.HandlerOptions{Immutable: true, Links: links}))
 	admin.Health(web, gw.Check, false)
@@ -153,7 +155,6 @@ func main() {
 	files := limits.HTTPServer(web)
 
 	if prog.Admin != "" {
-		reg := &metrics.Registry{}
 		admin.Budgets(reg, map[string]*scaler.Budget{"receive": gateway.Budget, "decode": gw.Budget})
 		admin.Scalers(reg, &balancer, scalerAddrs)
 		reg.RegisterRuntime()

@@ -69,9 +69,10 @@ func main() {
 		Quality:   *quality,
 	}
 	srv := limits.Server(handler)
+	reg := &metrics.Registry{}
+	srv.Observe = admin.Requests(reg, srv, slog.Default())
 	if prog.Admin != "" {
 		budgets := map[string]*scaler.Budget{"receive": srv.Budget, "decode": handler.Budget, "scale": local.Budget}
-		reg := &metrics.Registry{}
 		admin.Budgets(reg, budgets)
 		reg.RegisterRuntime()
 		stopAdmin, err := admin.Start(prog.Admin, admin.Handler(reg, admin.QueuesReady(budgets)))

@@ -102,6 +102,9 @@ func (c *CounterVec) write(w *bufio.Writer) {
 	header(w, c.name, c.help, "counter")
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if len(c.labels) == 0 && len(c.values) == 0 {
+		fmt.Fprintf(w, "%s 0\n", c.name) // a count without labels is 0 before it is first added to
+	}
 	for _, k := range slices.Sorted(maps.Keys(c.values)) {
 		fmt.Fprintf(w, "%s%s %s\n", c.name, labelSet(c.labels, split(k, len(c.labels)), "", ""), formatFloat(c.values[k]))
 	}

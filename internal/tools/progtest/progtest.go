@@ -119,8 +119,22 @@ type Program struct {
 	grew  chan struct{} // closed when a line is added or it exits
 }
 
-// logAddr matches the addresses in a log line.
-var logAddr = regexp.MustCompile(`\b(addr|url|admin)=(\S+)`)
+// logAddr matches the addresses in a log line, of slog's text format
+// (addr=host:port) or JSON ("addr":"host:port").
+var logAddr = regexp.MustCompile(`\b(addr|url|admin)=(\S+)|"(addr|url|admin)":"([^"]+)"`)
+
+// findAddr returns the kind and the address of the first address in
+// line, or nil.
+func findAddr(line string) []string {
+	m := logAddr.FindStringSubmatch(line)
+	switch {
+	case m == nil:
+		return nil
+	case m[1] != "":
+		return m[:3]
+	}
+	return []string{m[0], m[3], m[4]}
+}
 
 // Start runs the program at path with args, in a temporary folder of tb,
 // and waits until it has logged the addresses it listens on: lines
@@ -160,7 +174,7 @@ func StartCmd(tb testing.TB, cmd *exec.Cmd, lines int) *Program {
 		for sc.Scan() {
 			var addr []string
 			if n < lines {
-				addr = logAddr.FindStringSubmatch(sc.Text())
+				addr = findAddr(sc.Text())
 			}
 			p.add(sc.Text(), addr)
 			if addr != nil {
@@ -206,7 +220,7 @@ func StartCmd(tb testing.TB, cmd *exec.Cmd, lines int) *Program {
 }
 
 // add appends line to the log, unless it is empty, with the address
-// that logAddr found in it, if any and the first of its kind, and wakes
+// that findAddr found in it, if any and the first of its kind, and wakes
 // the waiters of WaitLog.
 func (p *Program) add(line string, addr []string) {
 	p.mu.Lock()
