@@ -126,6 +126,12 @@ type UploadHandler struct {
 	// wait. nil means a Budget of its own, of 8×MaxBytes.
 	Budget *scaler.Budget
 
+	// Observe, when set, is called with the Trace of each upload once
+	// its reply is written, as transport.Server.Observe is: its protocol
+	// is transport.HTTP, its Result the code of the reply or "ok". The
+	// failures are then not logged to Logger.
+	Observe func(*transport.Trace)
+
 	// Logger receives the uploads that fail: at level Warn those refused
 	// for a fault of the client or a limit, at level Error the internal
 	// errors, with their cause. nil means slog.Default().
@@ -162,6 +168,16 @@ const uploadInfo = 1024
 // or its error, as the UploadHandler documentation says.
 func (h *UploadHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	if h.Observe != nil {
+		t := transport.NewTrace(transport.HTTP, r.RemoteAddr)
+		r = r.WithContext(transport.WithTrace(r.Context(), t))
+		defer func() {
+			if t.Result == "" {
+				t.Result = "abandoned" // the client left before the reply
+			}
+			h.Observe(t)
+		}()
+	}
 	rc := http.NewResponseController(w)
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -188,6 +204,10 @@ func (h *UploadHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var u upload
 	defer u.free()
 	body, err := h.receive(r, rc, &u, start)
+	if trace := transport.TraceFrom(r.Context()); trace != nil {
+		trace.Time("receive", start)
+		trace.BytesIn = int64(len(u.buf))
+	}
 	if err != nil {
 		h.fail(w, rc, r, err, false)
 		return
@@ -201,7 +221,7 @@ func (h *UploadHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, rc, r, errors.New("escala: the handler of uploads gave no link"), true)
 		return
 	}
-	h.write(w, rc, http.StatusOK, &uploadReply{Link: resp.Location, Width: resp.Width, Height: resp.Height})
+	h.write(w, rc, r, http.StatusOK, &uploadReply{Link: resp.Location, Width: resp.Width, Height: resp.Height})
 }
 
 func (h *UploadHandler) maxBytes() int {
@@ -339,7 +359,11 @@ func (h *UploadHandler) handle(r *http.Request, body []byte) (resp *transport.Re
 			resp, err = nil, fmt.Errorf("escala: upload handler panic: %v", v)
 		}
 	}()
-	resp, err = h.Handler.Serve(ctx, &transport.Request{Body: body, RemoteAddr: r.RemoteAddr})
+	req := &transport.Request{Body: body, RemoteAddr: r.RemoteAddr, Protocol: transport.HTTP}
+	if t := transport.TraceFrom(ctx); t != nil {
+		req.ID = t.ID
+	}
+	resp, err = h.Handler.Serve(ctx, req)
 	if err == nil && resp == nil {
 		err = errors.New("escala: the handler of uploads returned no response")
 	}
@@ -358,7 +382,9 @@ func (h *UploadHandler) fail(w http.ResponseWriter, rc *http.ResponseController,
 		return
 	}
 	status, code, msg, internal := uploadErrorReply(err)
-	if internal {
+	if t := transport.TraceFrom(r.Context()); t != nil {
+		t.Result, t.Err = code, err
+	} else if internal {
 		h.logger().Error("escala: upload failed", "peer", r.RemoteAddr, "err", err)
 	} else {
 		h.logger().Warn("escala: upload refused", "peer", r.RemoteAddr, "code", code, "reply", msg, "err", err)
@@ -370,10 +396,10 @@ func (h *UploadHandler) fail(w http.ResponseWriter, rc *http.ResponseController,
 		// What is left of the body is not worth reading.
 		w.Header().Set("Connection", "close")
 	}
-	h.write(w, rc, status, &uploadReply{Error: msg, Code: code})
+	h.write(w, rc, r, status, &uploadReply{Error: msg, Code: code})
 }
 
-func (h *UploadHandler) write(w http.ResponseWriter, rc *http.ResponseController, status int, reply *uploadReply) {
+func (h *UploadHandler) write(w http.ResponseWriter, rc *http.ResponseController, r *http.Request, status int, reply *uploadReply) {
 	data, err := json.Marshal(reply)
 	if err != nil {
 		panic(err) // strings and ints always marshal
@@ -385,8 +411,16 @@ func (h *UploadHandler) write(w http.ResponseWriter, rc *http.ResponseController
 	hdr.Set("Cache-Control", "no-store")
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	rc.SetWriteDeadline(time.Now().Add(orDefault(h.WriteTimeout, transport.DefaultWriteTimeout)))
+	start := time.Now()
 	w.WriteHeader(status)
-	w.Write(data)
+	n, _ := w.Write(data)
+	if t := transport.TraceFrom(r.Context()); t != nil {
+		t.BytesOut = int64(n)
+		if t.Result == "" {
+			t.Result = "ok"
+		}
+		t.Time("reply", start)
+	}
 }
 
 // uploadErrorReply returns the status, code and one-line message that

@@ -587,3 +587,36 @@ func TestUploadPage(t *testing.T) {
 	// The results are still served beside the page.
 	s.checkServed(t)
 }
+
+// With Observe, each upload's Trace has the HTTP protocol, the phases of
+// the upload and of the Gateway, its sizes and its result.
+func TestUploadObserve(t *testing.T) {
+	observed := make(chan *transport.Trace, 4)
+	s := startUpload(t, &escala.UploadHandler{Observe: func(tr *transport.Trace) { observed <- tr }}, true)
+	photo := sample.JPEG(64, 48)
+	resp, data := s.post(t, bytes.NewReader(photo), "image/jpeg")
+	s.checkResult(t, resp, data, 32, 24)
+	resp, data = s.post(t, strings.NewReader("hello, this is text"), "text/plain")
+	checkUploadError(t, resp, data, http.StatusBadRequest, "invalid")
+	for i, want := range []string{"ok", "invalid"} {
+		var tr *transport.Trace
+		select {
+		case tr = <-observed:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no Trace of upload %d after 5s", i)
+		}
+		var phases []string
+		for _, p := range tr.Phases() {
+			phases = append(phases, p.Name)
+		}
+		got := strings.Join(phases, ",")
+		wantPhases := "receive,lookup,decode,scale,encode,store,reply"
+		if want != "ok" {
+			wantPhases = "receive,lookup,reply"
+		}
+		if tr.Protocol != transport.HTTP || tr.Result != want || got != wantPhases || tr.BytesIn == 0 || tr.BytesOut == 0 || tr.ID == "" {
+			t.Errorf("Trace %d: protocol %v, result %q, phases %s, in %d, out %d, id %q; want http, %q, %s",
+				i, tr.Protocol, tr.Result, got, tr.BytesIn, tr.BytesOut, tr.ID, want, wantPhases)
+		}
+	}
+}

@@ -34,9 +34,12 @@ const (
 	// Raw is the original client's protocol: the bytes of an image file,
 	// answered by one line.
 	Raw
+	// HTTP names requests that arrive over HTTP, such as the uploads of
+	// escala.UploadHandler, in their Traces. A Server never speaks it.
+	HTTP
 )
 
-var protocolNames = [...]string{Native: "native", Framed: "framed", Raw: "raw"}
+var protocolNames = [...]string{Native: "native", Framed: "framed", Raw: "raw", HTTP: "http"}
 
 func (p Protocol) String() string {
 	if int(p) < len(protocolNames) {
@@ -53,7 +56,7 @@ func (p Protocol) MarshalText() ([]byte, error) {
 
 // UnmarshalText sets p from its name: "native", "framed" or "raw".
 func (p *Protocol) UnmarshalText(text []byte) error {
-	for i, name := range protocolNames {
+	for i, name := range protocolNames[:HTTP] {
 		if name == string(text) {
 			*p = Protocol(i)
 			return nil

@@ -159,6 +159,13 @@ func resultOf(err error) string {
 	return "internal"
 }
 
+// NewTrace returns the Trace of a request of protocol p from peer that
+// starts now, with a new ID, for a front end other than a Server (an HTTP
+// handler of uploads, say), which fills in the rest.
+func NewTrace(p Protocol, peer string) *Trace {
+	return &Trace{ID: newID(), Protocol: p, Peer: peer, Start: time.Now()}
+}
+
 // newID returns a request id: 16 random hex digits.
 func newID() string {
 	var b [8]byte

@@ -149,6 +149,7 @@ func main() {
 			HandlerTimeout: limits.HandlerTimeout,
 			WriteTimeout:   limits.WriteTimeout,
 			Budget:         gateway.Budget, // the TCP port's: one budget for what is being received
+			Observe:        gateway.Observe,
 		})
 		web.HandleFunc("GET /{$}", escala.UploadPage)
 	}
