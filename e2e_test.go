@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/escala-img/escala/internal/tools/fakescaler"
 	"github.com/escala-img/escala/internal/tools/progtest"
 	"github.com/escala-img/escala/internal/tools/sample"
 	"github.com/escala-img/escala/scaler"
@@ -64,54 +65,6 @@ func checkResult(t *testing.T, path string, data []byte) {
 	if d := meanAbsDiff(gray, want); d > 1.5 {
 		t.Errorf("saved result differs from the in-process reference by %.2f levels on average, want ≤ 1.5", d)
 	}
-}
-
-// framedScaleServer serves the original scale server's protocol and
-// nothing else: one 4-byte length and image in, one reply out, per
-// connection. It halves images in process, as the original did with
-// Pillow.
-func framedScaleServer(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				var n uint32
-				if binary.Read(c, binary.BigEndian, &n) != nil || n > 64<<20 {
-					return
-				}
-				data := make([]byte, n)
-				if _, err := io.ReadFull(c, data); err != nil {
-					return
-				}
-				img, err := scaler.Decode(bytes.NewReader(data), nil)
-				if err != nil {
-					return
-				}
-				b := img.Bounds()
-				half, err := scaler.Resize(img, b.Dx()/2, b.Dy()/2, nil)
-				if err != nil {
-					return
-				}
-				var out bytes.Buffer
-				if scaler.Encode(&out, scaler.Grayscale(half), scaler.JPEG, nil) != nil {
-					return
-				}
-				binary.Write(c, binary.BigEndian, uint32(out.Len()))
-				c.Write(out.Bytes())
-			}()
-		}
-	}()
-	return l.Addr().String()
 }
 
 func TestEndToEnd(t *testing.T) {
@@ -192,7 +145,7 @@ func TestEndToEnd(t *testing.T) {
 
 	t.Run("gateway against framed-only scale server", func(t *testing.T) {
 		old := progtest.Start(t, bins["asyncserver"], 2, "--ip", "127.0.0.1", "--port", "0",
-			"--scaler", framedScaleServer(t), "--scaler-protocol", "framed", "--http", "127.0.0.1:0", "--dir", t.TempDir())
+			"--scaler", fakescaler.Start(t, false).Addr, "--scaler-protocol", "framed", "--http", "127.0.0.1:0", "--dir", t.TempDir())
 		code, out, saved := runClient(t, bins["client"], old.Port(t), jpg)
 		if code != 0 {
 			t.Fatalf("client exited %d:\n%s", code, out)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/escala-img/escala"
+	"github.com/escala-img/escala/internal/tools/fakescaler"
 	"github.com/escala-img/escala/internal/tools/sample"
 	"github.com/escala-img/escala/store"
 	"github.com/escala-img/escala/transport"
@@ -54,7 +55,7 @@ func sentenceGateway(t *testing.T, scaleAddr string) string {
 // default protocol, finds that it speaks only the original framing and
 // serves the uploads.
 func TestGatewayWithOriginalScaleServer(t *testing.T) {
-	gateway := sentenceGateway(t, framedScaleServer(t))
+	gateway := sentenceGateway(t, fakescaler.Start(t, false).Addr)
 	for i := range 3 {
 		line := rawUpload(t, gateway, sample.JPEG(40+2*i, 30))
 		if !strings.HasPrefix(line, badLinkLine) {

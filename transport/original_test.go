@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/binary"
 	"image"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -19,59 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/escala-img/escala/internal/tools/fakescaler"
 	"github.com/escala-img/escala/scaler"
 )
-
-// originalStats counts what an original scale server received.
-type originalStats struct {
-	native atomic.Int64 // connections that started with a length over 64 MiB
-	framed atomic.Int64 // requests answered
-}
-
-// originalServer serves the original scale server's protocol and nothing
-// else: one 4-byte length and image in, the image halved out, per
-// connection; on any failure it closes without a reply. A length over
-// 64 MiB, as "ESCL" read as one, fails at once when waits is false, and
-// when it is true only once the client half-closes, as the original waits
-// for that many bytes.
-func originalServer(tb testing.TB, waits bool) (string, *originalStats) {
-	tb.Helper()
-	st := &originalStats{}
-	addr := fakeServer(tb, func(c net.Conn) {
-		var n uint32
-		if binary.Read(c, binary.BigEndian, &n) != nil {
-			return
-		}
-		if n > 64<<20 {
-			st.native.Add(1)
-			if waits {
-				io.Copy(io.Discard, c)
-			}
-			return
-		}
-		data := make([]byte, n)
-		if _, err := io.ReadFull(c, data); err != nil {
-			return
-		}
-		img, err := scaler.Decode(bytes.NewReader(data), nil)
-		if err != nil {
-			return
-		}
-		b := img.Bounds()
-		half, err := scaler.Resize(img, b.Dx()/2, b.Dy()/2, nil)
-		if err != nil {
-			return
-		}
-		var out bytes.Buffer
-		if scaler.Encode(&out, half, scaler.JPEG, nil) != nil {
-			return
-		}
-		st.framed.Add(1)
-		binary.Write(c, binary.BigEndian, uint32(out.Len()))
-		c.Write(out.Bytes())
-	})
-	return addr, st
-}
 
 // lockedLog is a log written concurrently.
 type lockedLog struct {
@@ -103,7 +51,8 @@ func TestClientDetectsOriginalFraming(t *testing.T) {
 			name = "waits"
 		}
 		t.Run(name, func(t *testing.T) {
-			addr, st := originalServer(t, waits)
+			st := fakescaler.Start(t, waits)
+			addr := st.Addr
 			var log lockedLog
 			c := &Client{Addr: addr, Logger: slog.New(slog.NewTextHandler(&log, nil))}
 			defer c.Close()
@@ -125,7 +74,7 @@ func TestClientDetectsOriginalFraming(t *testing.T) {
 				wg.Go(scale) // at first use, at once
 			}
 			wg.Wait()
-			native := st.native.Load()
+			native := st.Native.Load()
 			if native < 2 || native > 8 {
 				t.Errorf("%d native requests reached the server while 4 calls found out, want 2 to 8", native)
 			}
@@ -139,10 +88,10 @@ func TestClientDetectsOriginalFraming(t *testing.T) {
 			if cfg, f, err := scaler.DecodeConfig(bytes.NewReader(resp.Body), nil); err != nil || f != scaler.JPEG || cfg.Width != 32 {
 				t.Errorf("Do(64x48 jpeg) = %v %dx%d, %v; want a 32x24 JPEG", f, cfg.Width, cfg.Height, err)
 			}
-			if n := st.native.Load(); n != native {
+			if n := st.Native.Load(); n != native {
 				t.Errorf("%d native requests after the switch, want none", n-native)
 			}
-			if n := st.framed.Load(); n < 8 {
+			if n := st.Framed.Load(); n < 8 {
 				t.Errorf("%d framed requests answered, want at least 8", n)
 			}
 			if n := strings.Count(log.String(), switchedLog); n != 1 {

@@ -6,7 +6,8 @@
 // their metrics in the Prometheus format (metrics); the sample pictures
 // of the demo and the tests (sample); the client's batch of uploads with
 // its progress bar (batch); the building and running of the example
-// programs in tests (progtest); and the writer of the fuzz seed corpora
+// programs in tests (progtest); a scale server of the original protocol
+// for tests (fakescaler); and the writer of the fuzz seed corpora
 // (fuzzcorpus).
 //
 // The library packages (escala, scaler, transport, store and the codecs
