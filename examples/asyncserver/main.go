@@ -139,7 +139,8 @@ func main() {
 	gateway.Observe = admin.Requests(reg, gateway, slog.Default())
 	web := http.NewServeMux()
 	web.Handle("/", store.NewHandler(results, &store.HandlerOptions{Immutable: true, Links: links}))
-	admin.Health(web, gw.Check, false)
+	ready := admin.All(admin.QueuesReady(map[string]*scaler.Budget{"receive": gateway.Budget}), gw.Check)
+	admin.Health(web, ready, false)
 	if *page {
 		web.Handle("/upload", &escala.UploadHandler{
 			Handler:        gw,
@@ -159,7 +160,7 @@ func main() {
 		admin.Budgets(reg, map[string]*scaler.Budget{"receive": gateway.Budget, "decode": gw.Budget})
 		admin.Scalers(reg, &balancer, scalerAddrs)
 		reg.RegisterRuntime()
-		stopAdmin, err := admin.Start(prog.Admin, admin.Handler(reg, gw.Check))
+		stopAdmin, err := admin.Start(prog.Admin, admin.Handler(reg, ready))
 		if err != nil {
 			fail(err)
 		}

@@ -6,11 +6,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/escala-img/escala"
 	"github.com/escala-img/escala/internal/tools/metrics"
+	"github.com/escala-img/escala/scaler"
 )
 
 func get(t *testing.T, h http.Handler, path string) (int, string) {
@@ -76,5 +78,38 @@ func TestHealthCached(t *testing.T) {
 	}
 	if calls != 1 {
 		t.Errorf("5 probes in a row ran the check %d times, want 1", calls)
+	}
+}
+
+// QueuesReady fails while a budget's queue is full, and All gives the
+// first failure of its checks.
+func TestQueuesReadyAll(t *testing.T) {
+	full := &scaler.Budget{Max: 10, MaxWaiting: 1}
+	hold, err := full.Acquire(context.Background(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold()
+	ctx, cancel := context.WithCancel(context.Background())
+	waited := make(chan struct{})
+	go func() {
+		defer close(waited)
+		full.Acquire(ctx, 1) // waits until cancelled
+	}()
+	defer func() { cancel(); <-waited }()
+	for full.Stats().Waiting < 1 {
+		runtime.Gosched()
+	}
+	ready := QueuesReady(map[string]*scaler.Budget{"idle": {}, "receive": full})
+	var nr *escala.NotReadyError
+	if err := ready(context.Background()); !errors.As(err, &nr) || nr.Reason != "busy: 1 requests wait for memory to receive" {
+		t.Errorf("QueuesReady with a full queue = %v", err)
+	}
+	second := errors.New("second")
+	if err := All(func(context.Context) error { return nil }, func(context.Context) error { return second })(context.Background()); err != second {
+		t.Errorf("All = %v, want the second check's error", err)
+	}
+	if err := QueuesReady(map[string]*scaler.Budget{"idle": {}})(context.Background()); err != nil {
+		t.Errorf("QueuesReady of an idle budget = %v", err)
 	}
 }

@@ -108,3 +108,16 @@ func QueuesReady(budgets map[string]*scaler.Budget) func(context.Context) error 
 		return nil
 	}
 }
+
+// All returns a readiness check that runs checks in turn and fails with
+// the first that fails.
+func All(checks ...func(context.Context) error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		for _, check := range checks {
+			if err := check(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
