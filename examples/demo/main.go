@@ -23,6 +23,7 @@ import (
 
 	"github.com/escala-img/escala"
 	"github.com/escala-img/escala/internal/tools/sample"
+	"github.com/escala-img/escala/internal/tools/serverflags"
 	"github.com/escala-img/escala/store"
 	"github.com/escala-img/escala/transport"
 )
@@ -31,7 +32,9 @@ func main() {
 	imagePath := flag.String("image", "", "image file to send (default: a generated 1600x1200 picture)")
 	out := flag.String("out", "imagen_escalada.jpg", "where to save the scaled image")
 	once := flag.Bool("once", false, "exit after the first image instead of serving until Ctrl-C")
-	flag.Parse()
+	prog := &serverflags.Program{Name: "demo", Groups: []serverflags.Group{{Title: "Demo", Flags: []string{"image", "out", "once", "version"}}}}
+	prog.Register(flag.CommandLine)
+	prog.Main(flag.CommandLine)
 	if err := run(*imagePath, *out, *once); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
