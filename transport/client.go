@@ -3,6 +3,7 @@ package transport
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -64,6 +65,14 @@ type Client struct {
 	// MaxIdleConns bounds the connections kept. 0 means
 	// DefaultMaxIdleConns.
 	MaxIdleConns int
+
+	// TLSConfig, when set, makes the Client connect with TLS: its
+	// RootCAs (nil: the system's) check the server's certificate, for
+	// ServerName (empty: the host of Addr), and its Certificates are
+	// presented to a server that asks for one. A certificate that is
+	// not trusted, not for the name, or not valid now gives an error
+	// that says so. The Framed protocol of the original has no TLS.
+	TLSConfig *tls.Config
 
 	// Logger receives the one message a Native Client logs, when it
 	// finds that its server speaks only the original framing. nil means
@@ -394,7 +403,29 @@ func (c *Client) dial(ctx context.Context) (net.Conn, error) {
 		}
 		return nil, c.unavailable(err, "cannot connect to %s: %s", c.Addr, reason(err))
 	}
+	if c.TLSConfig != nil {
+		tc := tls.Client(nc, c.tlsConfig())
+		hctx, cancel := context.WithTimeout(ctx, orDefault(c.DialTimeout, DefaultDialTimeout))
+		defer cancel()
+		if err := tc.HandshakeContext(hctx); err != nil {
+			nc.Close()
+			return nil, tlsError(c.Addr, err)
+		}
+		return tc, nil
+	}
 	return nc, nil
+}
+
+// tlsConfig returns TLSConfig with ServerName set from Addr if empty.
+func (c *Client) tlsConfig() *tls.Config {
+	if c.TLSConfig.ServerName != "" {
+		return c.TLSConfig
+	}
+	cfg := c.TLSConfig.Clone()
+	if host, _, err := net.SplitHostPort(c.Addr); err == nil {
+		cfg.ServerName = host
+	}
+	return cfg
 }
 
 // put returns nc to the pool, or closes it when the pool is full.

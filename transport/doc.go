@@ -149,6 +149,15 @@
 // StallTimeout gets one that says it stalled after how many; these go to
 // a peer of any protocol, as before four bytes the protocol is not known.
 //
+// TLS. With Server.TLSConfig set, a connection whose first byte is 0x16,
+// that of a TLS handshake record (the ClientHello), is served over TLS:
+// after the handshake, the first bytes of the decrypted stream are told
+// apart as above. No magic or signature starts with 0x16; a framed length
+// does only from 0x16000000 to 0x16FFFFFF bytes (352 to 368 MiB), which a
+// server with TLS therefore cannot take. With RequireTLS, a plaintext peer is answered "this server
+// accepts only TLS connections: connect with TLS" (an error frame for a
+// native one, a line otherwise) and closed.
+//
 // No reply, error line or error frame carries the text of a socket error:
 // a peer is told what went wrong ("stalled", "connection refused") but not
 // the addresses or system calls involved, which only the server's log

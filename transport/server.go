@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -208,6 +209,20 @@ type Server struct {
 	// Logger receives the errors of connections and of requests. nil
 	// means slog.Default().
 	Logger *slog.Logger
+
+	// TLSConfig, when set, lets clients connect with TLS on the same
+	// port as the plaintext protocols: a connection whose first byte is
+	// that of a TLS handshake record (0x16) is served over TLS, its
+	// protocol told apart as a plaintext one's is. Its certificates
+	// come from the config, which may be a KeyPair's GetCertificate.
+	// With TLS, a framed request may not be of 0x16000000 to 0x16FFFFFF
+	// bytes (see Detection).
+	TLSConfig *tls.Config
+
+	// RequireTLS refuses plaintext connections, with one line (or an
+	// error frame, to a native client) that says to use TLS. It needs
+	// TLSConfig.
+	RequireTLS bool
 
 	// Observe, when set, is called once for each request read, after its
 	// reply is written (or could not be), with its Trace: for a log line
@@ -514,6 +529,16 @@ func (c *conn) serve() {
 	if !ok {
 		return
 	}
+	secure := false
+	if c.s.TLSConfig != nil && first == tlsRecord {
+		if !c.startTLS(first) {
+			return
+		}
+		secure = true
+		if first, ok = c.waitRequest(); !ok {
+			return
+		}
+	}
 	end := time.Now().Add(orDefault(c.s.ReadTimeout, DefaultReadTimeout))
 	limit := frameLimit(c.s.MaxFrameSize)
 	r := c.reader(end)
@@ -542,6 +567,16 @@ func (c *conn) serve() {
 			c.s.logger().Warn("transport: reading request", "peer", c.remote, "err", err)
 			return
 		}
+	}
+	if c.s.RequireTLS && !secure {
+		if string(pre) == magic {
+			c.logError(Native, errTLSRequired)
+			c.writeError(errTLSRequired)
+			c.closeGently()
+			return
+		}
+		c.fail(Raw, len(pre), errTLSRequired)
+		return
 	}
 	switch {
 	case string(pre) == magic:
