@@ -16,6 +16,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -56,9 +57,16 @@ func main() {
 	linkSecret := flag.String("link-secret", "", "with --links http, sign links so that they expire after --link-ttl: the secret, or @file to read it from a file (empty: links never expire); gateways sharing a store share it")
 	linkTTL := flag.Duration("link-ttl", time.Hour, "how long a link works: presigned links, and http links with --link-secret")
 	limits := serverflags.Register(flag.CommandLine)
+	tlsFlags := serverflags.RegisterTLS(flag.CommandLine)
+	scalerTLS := flag.Bool("scaler-tls", false, "speak TLS to the scale servers (implied by the other --scaler-tls flags)")
+	scalerCA := flag.String("scaler-tls-ca", "", "PEM CA certificates that sign the scale servers' (default: the system's)")
+	scalerCert := flag.String("scaler-tls-cert", "", "PEM certificate the gateway presents to the scale servers, for mutual TLS")
+	scalerKey := flag.String("scaler-tls-key", "", "PEM private key of --scaler-tls-cert")
+	scalerName := flag.String("scaler-tls-server-name", "", "name the scale servers' certificates must have (default: the host of each --scaler)")
 	prog := &serverflags.Program{Name: "asyncserver", Groups: []serverflags.Group{
 		{Title: "Listening", Flags: []string{"ip", "port", "http", "page"}},
-		{Title: "Scale servers", Flags: []string{"scaler", "scaler-protocol"}},
+		{Title: "Scale servers", Flags: []string{"scaler", "scaler-protocol", "scaler-tls", "scaler-tls-ca", "scaler-tls-cert", "scaler-tls-key", "scaler-tls-server-name"}},
+		{Title: "TLS", Flags: serverflags.TLSFlags},
 		{Title: "Results", Flags: []string{"dir", "store", "quality"}},
 		{Title: "Links", Flags: []string{"links", "public-url", "link-secret", "link-ttl"}},
 		{Title: "Limits", Flags: serverflags.LimitFlags},
@@ -87,6 +95,13 @@ func main() {
 	if err == nil && *linkSecret != "" {
 		links, err = signer(*linkSecret, *linkTTL)
 	}
+	var tlsConfig, scalerConfig *tls.Config
+	if err == nil {
+		tlsConfig, err = tlsFlags.Config()
+	}
+	if err == nil {
+		scalerConfig, err = serverflags.ClientTLS(*scalerTLS, *scalerCA, *scalerName, *scalerCert, *scalerKey)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "asyncserver:", err)
 		os.Exit(2)
@@ -103,6 +118,9 @@ func main() {
 	}
 	if *publicURL == "" {
 		*publicURL = "http://" + hl.Addr().String()
+		if tlsConfig != nil {
+			*publicURL = "https://" + hl.Addr().String()
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -117,7 +135,7 @@ func main() {
 	var scalerAddrs []string
 	for addr := range strings.SplitSeq(*scalers, ",") {
 		scalerAddrs = append(scalerAddrs, strings.TrimSpace(addr))
-		balancer.Scalers = append(balancer.Scalers, &transport.Client{Addr: scalerAddrs[len(scalerAddrs)-1], Protocol: protocol})
+		balancer.Scalers = append(balancer.Scalers, &transport.Client{Addr: scalerAddrs[len(scalerAddrs)-1], Protocol: protocol, TLSConfig: scalerConfig})
 	}
 	defer balancer.Close()
 	gw := &escala.Gateway{
@@ -135,6 +153,7 @@ func main() {
 		})
 	}
 	gateway := limits.Server(gw)
+	gateway.TLSConfig, gateway.RequireTLS = tlsConfig, tlsFlags.Require
 	reg := &metrics.Registry{}
 	gateway.Observe = admin.Requests(reg, gateway, slog.Default())
 	web := http.NewServeMux()
@@ -160,7 +179,7 @@ func main() {
 		admin.Budgets(reg, map[string]*scaler.Budget{"receive": gateway.Budget, "decode": gw.Budget})
 		admin.Scalers(reg, &balancer, scalerAddrs)
 		reg.RegisterRuntime()
-		stopAdmin, err := admin.Start(prog.Admin, admin.Handler(reg, ready))
+		stopAdmin, err := admin.Start(prog.Admin, admin.Handler(reg, ready), tlsConfig)
 		if err != nil {
 			fail(err)
 		}
@@ -168,11 +187,23 @@ func main() {
 	}
 
 	slog.Info("gateway listening", "addr", gl.Addr().String(), "scalers", *scalers, "store", where)
-	slog.Info("serving results", "url", "http://"+hl.Addr().String(), "links", *linkKind)
+	scheme := "http://"
+	if tlsConfig != nil {
+		scheme = "https://"
+	}
+	slog.Info("serving results", "url", scheme+hl.Addr().String(), "links", *linkKind)
 
 	served := make(chan error, 2)
 	go func() { served <- gateway.Serve(gl) }()
-	go func() { served <- files.Serve(limits.Listener(hl)) }()
+	go func() {
+		if tlsConfig != nil {
+			// With a certificate, the HTTP server speaks only HTTPS.
+			files.TLSConfig = tlsConfig
+			served <- files.ServeTLS(limits.Listener(hl), "", "")
+			return
+		}
+		served <- files.Serve(limits.Listener(hl))
+	}()
 	select {
 	case err := <-served:
 		fail(err)

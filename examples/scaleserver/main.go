@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -31,9 +32,11 @@ func main() {
 	filterName := flag.String("filter", "catmullrom", "resampling filter: box, linear, catmullrom or lanczos3")
 	quality := flag.Int("quality", scaler.DefaultQuality, "JPEG quality of results, 1 to 100")
 	limits := serverflags.Register(flag.CommandLine)
+	tlsFlags := serverflags.RegisterTLS(flag.CommandLine)
 	prog := &serverflags.Program{Name: "scaleserver", Groups: []serverflags.Group{
 		{Title: "Listening", Flags: []string{"ip", "port"}},
 		{Title: "Scaling", Flags: []string{"factor", "filter", "quality"}},
+		{Title: "TLS", Flags: serverflags.TLSFlags},
 		{Title: "Limits", Flags: serverflags.LimitFlags},
 		{Title: "Operations", Flags: serverflags.OperatorFlags},
 	}}
@@ -49,6 +52,10 @@ func main() {
 	}
 	if err == nil {
 		err = limits.Check()
+	}
+	var tlsConfig *tls.Config
+	if err == nil {
+		tlsConfig, err = tlsFlags.Config()
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "scaleserver:", err)
@@ -69,13 +76,14 @@ func main() {
 		Quality:   *quality,
 	}
 	srv := limits.Server(handler)
+	srv.TLSConfig, srv.RequireTLS = tlsConfig, tlsFlags.Require
 	reg := &metrics.Registry{}
 	srv.Observe = admin.Requests(reg, srv, slog.Default())
 	if prog.Admin != "" {
 		budgets := map[string]*scaler.Budget{"receive": srv.Budget, "decode": handler.Budget, "scale": local.Budget}
 		admin.Budgets(reg, budgets)
 		reg.RegisterRuntime()
-		stopAdmin, err := admin.Start(prog.Admin, admin.Handler(reg, admin.QueuesReady(budgets)))
+		stopAdmin, err := admin.Start(prog.Admin, admin.Handler(reg, admin.QueuesReady(budgets)), tlsConfig)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "scaleserver:", err)
 			os.Exit(1)

@@ -7,8 +7,8 @@
 // of the demo and the tests (sample); the client's batch of uploads with
 // its progress bar (batch); the building and running of the example
 // programs in tests (progtest); a scale server of the original protocol
-// for tests (fakescaler); and the writer of the fuzz seed corpora
-// (fuzzcorpus).
+// for tests (fakescaler); certificates for tests of TLS (testcerts); and
+// the writer of the fuzz seed corpora (fuzzcorpus).
 //
 // The library packages (escala, scaler, transport, store and the codecs
 // under internal/codec) never import these, except from their tests.

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,23 +18,37 @@ import (
 	"github.com/escala-img/escala/transport"
 )
 
-// Start serves h on addr, for --admin: it listens at once, so that a busy
+// Start serves h on addr, for --admin, over TLS when tlsConfig is not
+// nil: it listens at once, so that a busy
 // port is an error of the start, and serves in a goroutine until the
 // returned function is called, which shuts the server down within ctx.
 // It logs the address with "admin=", as the servers log theirs.
-func Start(addr string, h http.Handler) (stop func(context.Context) error, err error) {
+func Start(addr string, h http.Handler, tlsConfig *tls.Config) (stop func(context.Context) error, err error) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
+	}
+	if tlsConfig != nil {
+		// The server's certificate, but no client certificates asked
+		// for: the admin address is for the operator's tools.
+		tlsConfig = tlsConfig.Clone()
+		tlsConfig.ClientAuth, tlsConfig.ClientCAs = tls.NoClientCert, nil
 	}
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		WriteTimeout:      2 * time.Minute, // a 30 s CPU profile, and more
 		IdleTimeout:       time.Minute,
+		TLSConfig:         tlsConfig,
 	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
+	go func() {
+		if tlsConfig != nil {
+			served <- srv.ServeTLS(l, "", "")
+			return
+		}
+		served <- srv.Serve(l)
+	}()
 	slog.Info("admin listening", "admin", l.Addr().String())
 	return func(ctx context.Context) error {
 		err := srv.Shutdown(ctx)
