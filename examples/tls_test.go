@@ -4,6 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -69,5 +72,39 @@ func TestTLSPrograms(t *testing.T) {
 	defer untrusting.Close()
 	if _, err := untrusting.Do(context.Background(), &transport.Request{Body: sample.JPEG(8, 8)}); err == nil || !strings.Contains(err.Error(), "not signed by a trusted authority") {
 		t.Errorf("a client that does not trust the gateway's CA = %v", err)
+	}
+}
+
+// The client program speaks TLS with --tls-ca, and a wrong CA gives it one
+// line that names the problem.
+func TestClientTLS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the programs")
+	}
+	dir := t.TempDir()
+	ca := testcerts.NewCA(t)
+	caFile, _ := testcerts.Write(t, dir, "ca", ca.PEM(), nil)
+	otherCA, _ := testcerts.Write(t, dir, "other", testcerts.NewCA(t).PEM(), nil)
+	certPEM, keyPEM := ca.Issue(t, testcerts.Options{Serial: 2})
+	cert, key := testcerts.Write(t, dir, "server", certPEM, keyPEM)
+	bins := progtest.Build(t, "scaleserver", "asyncserver", "client")
+	scale := progtest.Start(t, bins["scaleserver"], 1, "--port", "0")
+	gw := progtest.Start(t, bins["asyncserver"], 2, "--port", "0", "--http", "127.0.0.1:0", "--dir", t.TempDir(),
+		"--tls-cert", cert, "--tls-key", key, "--scaler", scale.Addr())
+	image := filepath.Join(dir, "photo.jpg")
+	if err := os.WriteFile(image, sample.JPEG(64, 48), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(ca string) (string, error) {
+		cmd := exec.Command(bins["client"], "--port", gw.Port(t), "--image", image, "--out", filepath.Join(dir, "out.jpg"), "--tls-ca", ca)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := run(caFile); err != nil || !strings.Contains(out, "https://") {
+		t.Errorf("client --tls-ca: %v\n%s", err, out)
+	}
+	out, err := run(otherCA)
+	if err == nil || !strings.Contains(out, "not signed by a trusted authority") || strings.Count(strings.TrimSpace(out), "\n") > 2 {
+		t.Errorf("client with the wrong CA: %v\n%s", err, out)
 	}
 }

@@ -36,10 +36,12 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -75,8 +77,11 @@ func run() int {
 	out := flag.String("out", "", "with one --image, the file of the result (default imagen_escalada.jpg); in batch mode, the folder of the results (default scaled)")
 	concurrency := flag.Int("concurrency", batch.DefaultConcurrency, "images sent at once in batch mode")
 	timeout := flag.Duration("timeout", time.Minute, "how long to wait for each image's whole exchange")
+	useTLS := flag.Bool("tls", false, "connect with TLS (implied by --tls-ca and --tls-server-name)")
+	tlsCA := flag.String("tls-ca", "", "PEM CA certificates that sign the gateway's (default: the system's)")
+	tlsName := flag.String("tls-server-name", "", "name the gateway's certificate must have (default: --ip)")
 	prog := &serverflags.Program{Name: "client", ArgHint: "name images with --image", Groups: []serverflags.Group{
-		{Title: "Gateway", Flags: []string{"ip", "port", "timeout"}},
+		{Title: "Gateway", Flags: []string{"ip", "port", "timeout", "tls", "tls-ca", "tls-server-name"}},
 		{Title: "Images", Flags: []string{"image", "dir", "out", "concurrency"}},
 		{Title: "Version", Flags: []string{"version"}},
 	}}
@@ -91,9 +96,18 @@ func run() int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	c := &transport.Client{Addr: net.JoinHostPort(*ip, strconv.Itoa(*port))}
+	tlsConfig, err := serverflags.ClientTLS(*useTLS, *tlsCA, *tlsName, "", "")
+	if err != nil {
+		return usage(fmt.Sprintf("--tls-ca: %v", err))
+	}
+	c := &transport.Client{Addr: net.JoinHostPort(*ip, strconv.Itoa(*port)), TLSConfig: tlsConfig}
 	defer c.Close()
 	r := &batch.Runner{Client: c, Concurrency: *concurrency, Timeout: *timeout, Bar: batch.IsTerminal(os.Stdout)}
+	if tlsConfig != nil {
+		// The links of a gateway with TLS are https ones, signed by the
+		// same CA.
+		r.HTTP = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: tlsConfig.RootCAs}}}
+	}
 
 	if len(images) == 1 && len(dirs) == 0 {
 		path := *out
