@@ -7,10 +7,13 @@ import (
 	"crypto/x509"
 	"net"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/escala-img/escala/internal/tools/sample"
 	"github.com/escala-img/escala/internal/tools/testcerts"
 )
 
@@ -164,5 +167,41 @@ func TestKeyPairReload(t *testing.T) {
 	}
 	if s := serial(); s != 7 {
 		t.Errorf("after the renewal the server presents serial %d, want 7", s)
+	}
+}
+
+// A foreign TLS client, Python's ssl module, uploads as the original
+// client does over TLS, and gets the reply line.
+func TestTLSForeignPeer(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		if os.Getenv("ESCALA_REQUIRE_PEERS") == "1" {
+			t.Fatal("no python3, and ESCALA_REQUIRE_PEERS=1")
+		}
+		t.Skip("no python3 for a foreign TLS peer")
+	}
+	ca := testcerts.NewCA(t)
+	addr, _ := tlsServer(t, ca, true)
+	dir := t.TempDir()
+	caFile, _ := testcerts.Write(t, dir, "ca", ca.PEM(), nil)
+	image := filepath.Join(dir, "photo.jpg")
+	if err := os.WriteFile(image, sample.JPEG(16, 16), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	host, port, _ := net.SplitHostPort(addr)
+	script := `
+import socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[1])
+with socket.create_connection((sys.argv[2], int(sys.argv[3]))) as raw:
+    with ctx.wrap_socket(raw, server_hostname=sys.argv[2]) as s:
+        s.sendall(open(sys.argv[4], "rb").read())
+        print(s.version(), s.recv(4096).decode().strip())
+`
+	out, err := exec.Command(python, "-c", script, caFile, host, port, image).CombinedOutput()
+	if err != nil {
+		t.Fatalf("python3 ssl client: %v\n%s", err, out)
+	}
+	if got := string(out); !strings.HasPrefix(got, "TLSv1.3 ") || !strings.Contains(got, "Imagen escalada disponible en: loc:raw") {
+		t.Errorf("python3 ssl client printed %q, want TLSv1.3 and the link line", got)
 	}
 }
