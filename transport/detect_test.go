@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/escala-img/escala/internal/tools/fakescaler"
 )
 
 // refusedLine is the answer to first bytes that start no protocol.
@@ -276,7 +278,7 @@ func TestNoSocketTextInReplies(t *testing.T) {
 			c.(*net.TCPConn).SetLinger(0)
 		}},
 	} {
-		addr := fakeServer(t, srv.serve)
+		addr := fakescaler.Serve(t, srv.serve)
 		for _, p := range []Protocol{Native, Framed} {
 			c := &Client{Addr: addr, Protocol: p, Logger: quiet}
 			_, err := c.Do(ctx, &Request{Body: jpg})
@@ -288,7 +290,7 @@ func TestNoSocketTextInReplies(t *testing.T) {
 	}
 	short, cancelShort := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancelShort()
-	hangs := fakeServer(t, func(c net.Conn) { io.Copy(io.Discard, c) })
+	hangs := fakescaler.Serve(t, func(c net.Conn) { io.Copy(io.Discard, c) })
 	_, err := (&Client{Addr: hangs}).Do(short, &Request{Body: jpg})
 	add("client, deadline", err.Error(), hangs)
 
@@ -316,31 +318,6 @@ func closedAddr(tb testing.TB) string {
 	return addr
 }
 
-// fakeServer serves each connection with serve, which may read and write,
-// and then closes it, until the test ends.
-func fakeServer(tb testing.TB, serve func(net.Conn)) string {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				serve(c)
-			}()
-		}
-	}()
-	return l.Addr().String()
-}
-
 // The texts of a Client's errors, one by one.
 func TestClientErrorTexts(t *testing.T) {
 	jpg := testJPEG(t, 40, 30)
@@ -350,7 +327,7 @@ func TestClientErrorTexts(t *testing.T) {
 	if want := "transport: server unavailable: cannot connect to " + down + ": connection refused"; err == nil || err.Error() != want || !errors.Is(err, ErrUnavailable) {
 		t.Errorf("Do to a closed port = %v, want %q", err, want)
 	}
-	closes := fakeServer(t, failingOriginal)
+	closes := fakescaler.Serve(t, failingOriginal)
 	_, err = (&Client{Addr: closes, Protocol: Framed}).Do(ctx, &Request{Body: jpg})
 	if want := "transport: server unavailable: " + closes + " closed the connection without a reply"; err == nil || err.Error() != want || !errors.Is(err, ErrUnavailable) {
 		t.Errorf("framed Do to a server that closes = %v, want %q", err, want)

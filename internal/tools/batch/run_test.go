@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/escala-img/escala"
+	"github.com/escala-img/escala/internal/tools/fakescaler"
 	"github.com/escala-img/escala/internal/tools/sample"
 	"github.com/escala-img/escala/scaler"
 	"github.com/escala-img/escala/store"
@@ -228,20 +230,7 @@ func TestRunFailures(t *testing.T) {
 	t.Cleanup(notFound.Close)
 
 	// A gateway that takes requests and never replies.
-	mute, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { mute.Close() })
-	go func() {
-		for {
-			c, err := mute.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { c.Close() })
-		}
-	}()
+	mute := fakescaler.Serve(t, func(c net.Conn) { io.Copy(io.Discard, c) })
 
 	cancelled, cancel := context.WithCancel(t.Context())
 	cancel()
@@ -255,8 +244,8 @@ func TestRunFailures(t *testing.T) {
 	}{
 		{"gateway down", &transport.Client{Addr: refused}, t.Context(), in["a.jpg"], "a.jpg",
 			regexp.MustCompile(`^cannot reach the gateway at ` + regexp.QuoteMeta(refused) + `: connection refused$`)},
-		{"no reply", &transport.Client{Addr: mute.Addr().String()}, t.Context(), in["a.jpg"], "a.jpg",
-			regexp.MustCompile(`^no reply from the gateway at ` + regexp.QuoteMeta(mute.Addr().String()) + ` within 200ms$`)},
+		{"no reply", &transport.Client{Addr: mute}, t.Context(), in["a.jpg"], "a.jpg",
+			regexp.MustCompile(`^no reply from the gateway at ` + regexp.QuoteMeta(mute) + ` within 200ms$`)},
 		{"missing file", gateway(t, ""), t.Context(), missingFile, "a.jpg",
 			regexp.MustCompile(`^cannot read ` + regexp.QuoteMeta(missingFile) + `: no such file or directory$`)},
 		{"a folder as an image", gateway(t, ""), t.Context(), dir, "a.jpg",

@@ -1,5 +1,6 @@
-// Package fakescaler runs, for tests, a scale server that speaks only the
-// original system's protocol: a 4-byte big-endian length and an image in,
+// Package fakescaler runs, for tests, fake servers on loopback ([Serve]),
+// and among them a scale server that speaks only the original system's
+// protocol: a 4-byte big-endian length and an image in,
 // the image halved out as JPEG, one request per connection, and on any
 // failure a closed connection without a reply. Only tests import it.
 package fakescaler
@@ -33,12 +34,22 @@ type Server struct {
 // half-closes, as the original waits for that many bytes.
 func Start(tb testing.TB, waits bool) *Server {
 	tb.Helper()
+	s := &Server{}
+	s.Addr = Serve(tb, func(c net.Conn) { s.serve(c, waits) })
+	return s
+}
+
+// Serve runs, until tb ends, a server on a free port of 127.0.0.1 that
+// gives each connection to serve, with a deadline 10 s away, and closes
+// it when serve returns. It returns the server's address. It is the
+// ground of fake servers of any protocol.
+func Serve(tb testing.TB, serve func(net.Conn)) string {
+	tb.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { l.Close() })
-	s := &Server{Addr: l.Addr().String()}
 	go func() {
 		for {
 			c, err := l.Accept()
@@ -48,11 +59,11 @@ func Start(tb testing.TB, waits bool) *Server {
 			go func() {
 				defer c.Close()
 				c.SetDeadline(time.Now().Add(10 * time.Second))
-				s.serve(c, waits)
+				serve(c)
 			}()
 		}
 	}()
-	return s
+	return l.Addr().String()
 }
 
 func (s *Server) serve(c net.Conn, waits bool) {
