@@ -173,6 +173,9 @@ func TestKeyPairReload(t *testing.T) {
 // A foreign TLS client, Python's ssl module, uploads as the original
 // client does over TLS, and gets the reply line.
 func TestTLSForeignPeer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Python; not with -short")
+	}
 	python, err := exec.LookPath("python3")
 	if err != nil {
 		if os.Getenv("ESCALA_REQUIRE_PEERS") == "1" {
