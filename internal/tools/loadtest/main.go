@@ -50,6 +50,19 @@
 // upload (to servers that have seen nothing yet), the mean of the other
 // new ones, and the mean of the repeats.
 //
+// Target escala-tls is escala with TLS on the gateway's port and its HTTP
+// server of the results: the gateway gets a certificate for 127.0.0.1
+// (ECDSA P-256) signed by a CA that this program makes at start, and the
+// clients trust that CA alone. The link from the gateway to the scale
+// server stays plaintext. With the raw protocol each upload is a new
+// connection, and so a full handshake; -protocol native also opens one per
+// upload unless -reuse, with which each client keeps its connection, and
+// pays the handshake once. -resume lets the clients resume TLS sessions
+// instead. The downloads keep their HTTPS connections in either case.
+// Measure both in the same run:
+//
+//	go run ./internal/tools/loadtest -targets escala-tls,escala -rounds 3
+//
 // The Python baseline needs python3 with Pillow and aiohttp (Debian:
 // apt-get install python3-pil python3-aiohttp).
 package main
@@ -58,6 +71,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -104,17 +118,19 @@ var presets = map[string][]string{
 }
 
 func main() {
-	targets := flag.String("targets", "escala", "comma-separated systems to measure in turn: escala, original")
+	targets := flag.String("targets", "escala", "comma-separated systems to measure in turn: escala, escala-tls (escala with TLS), original")
 	mode := flag.String("mode", "load", "load: cost per request under load; latency: one client alone; repeat: an upload sent again")
 	clients := flag.Int("clients", 8, "concurrent clients")
 	duration := flag.Duration("duration", 20*time.Second, "how long to measure, after the warm-up (latency mode: the load between the two measurements)")
 	warmup := flag.Duration("warmup", 5*time.Second, "load before measuring starts, at least a full turn of the photos by every client")
-	rounds := flag.Int("rounds", 1, "how many times each target runs, in turn")
+	rounds := flag.Int("rounds", 1, "how many times each target runs, in turn (load and latency modes)")
 	corpus := flag.String("corpus", "../shared/corpus", "folder of the photos of -images presets")
 	images := flag.String("images", "small", `photos each client sends in turn: "small", "mix", or comma-separated files`)
 	singles := flag.Int("singles", 15, "latency mode: requests per photo whose median is taken")
 	flag.BoolVar(&distinct, "distinct", true, "make every upload differ from the others (false: send the same bytes again)")
 	protocol := flag.String("protocol", "raw", "what the clients speak: raw, as the original client, or native (escala only)")
+	flag.BoolVar(&reuse, "reuse", false, "-protocol native: each client keeps its connection for its next uploads (default: one per upload, as raw)")
+	resume := flag.Bool("resume", false, "escala-tls: clients resume TLS sessions (default: a full handshake on every connection)")
 	gateways := flag.Int("gateways", 1, "escala: how many gateways, and scale servers, to run")
 	storeKind := flag.String("store", "dir", "escala: where results are kept: dir (a folder) or s3 (a versitygw bucket)")
 	python := flag.String("python", "", "Python with Pillow and aiohttp, for the original (default: the first python3 that has them)")
@@ -127,6 +143,9 @@ func main() {
 		native = true
 	default:
 		log.Fatalf("loadtest: -protocol %q: want raw or native", *protocol)
+	}
+	if reuse && !native {
+		log.Fatalf("loadtest: -reuse needs -protocol native")
 	}
 	if err := checkOS(); err != nil {
 		log.Fatalf("loadtest: %v", err)
@@ -149,24 +168,47 @@ func main() {
 			}
 		}
 	}
+	var certs *tlsFiles
+	if slices.Contains(systems, "escala-tls") {
+		if certs, err = writeCertificates(work); err != nil {
+			log.Fatalf("loadtest: %v", err)
+		}
+		if *resume {
+			certs.client.ClientSessionCache = tls.NewLRUClientSessionCache(0)
+		}
+	}
 	starter := func(target string) (*system, error) {
 		switch target {
 		case "escala":
-			return startEscala(work, *memory, *gateways, *storeKind)
+			return startEscala(work, *memory, *gateways, *storeKind, nil)
+		case "escala-tls":
+			return startEscala(work, *memory, *gateways, *storeKind, certs)
 		case "original":
 			return startOriginal(work, *python)
 		}
 		return nil, fmt.Errorf("unknown target %q", target)
 	}
 
-	fmt.Printf("loadtest %s, %s, %d cores: mode %s, %d clients, %v after %v of warm-up, %d round(s), distinct uploads %v\nescala: %d gateway(s), store %s\nphotos: %s\n\n",
+	conns := "a connection per upload"
+	if reuse {
+		conns = "each client keeps its connection"
+	}
+	fmt.Printf("loadtest %s, %s, %d cores: mode %s, %d clients, %v after %v of warm-up, %d round(s), distinct uploads %v\nescala: %d gateway(s), store %s; protocol %s, %s\nphotos: %s\n",
 		time.Now().Format("2006-01-02"), host.CPUModel(), runtime.NumCPU(), *mode, *clients, *duration, *warmup, *rounds, distinct,
-		*gateways, *storeKind, strings.Join(names, ", "))
+		*gateways, *storeKind, *protocol, conns, strings.Join(names, ", "))
+	if certs != nil {
+		handshakes := "a full handshake per connection"
+		if *resume {
+			handshakes = "sessions resumed"
+		}
+		fmt.Printf("escala-tls: TLS from the clients to the gateway and its HTTP server (%s; downloads keep their connections), plaintext to the scale server\n", handshakes)
+	}
+	fmt.Println()
 	switch *mode {
 	case "load":
 		loadMode(starter, systems, *rounds, photos, names, *clients, *warmup, *duration)
 	case "latency":
-		latencyMode(starter, systems, photos, names, *singles, *clients, *duration)
+		latencyMode(starter, systems, *rounds, photos, names, *singles, *clients, *duration)
 	case "repeat":
 		repeatMode(starter, systems, photos, names, *singles)
 	default:
@@ -213,12 +255,15 @@ func loadMode(start func(string) (*system, error), targets []string, rounds int,
 			r := run(sys, photos, clients, warmup, duration)
 			sys.stop()
 			fmt.Printf("== %s\n", t)
+			if sys.negotiated != "" {
+				fmt.Printf("negotiated: %s\n", sys.negotiated)
+			}
 			r.print(duration)
 			costs[t] = append(costs[t], r)
 		}
 	}
 	var kernel float64
-	if slices.Contains(targets, "escala") {
+	if slices.Contains(targets, "escala") || slices.Contains(targets, "escala-tls") {
 		kernel = kernelCPU(photos, names)
 	}
 	fmt.Printf("\nsummary: medians of %d round(s)\n", rounds)
@@ -233,7 +278,7 @@ func loadMode(start func(string) (*system, error), targets []string, rounds int,
 		if t != last {
 			fmt.Printf("   CPU/request %.2f× %s's", cpu/median(costs[last], (*result).cpuPerRequest), last)
 		}
-		if t == "escala" && kernel > 0 {
+		if strings.HasPrefix(t, "escala") && kernel > 0 {
 			fmt.Printf("   %.2f× the kernel's %.2f ms", cpu/kernel, 1000*kernel)
 		}
 		fmt.Println()
@@ -296,13 +341,11 @@ func kernel(data []byte) error {
 // per upload that is new and per upload that repeats the one before it.
 func repeatMode(start func(string) (*system, error), targets []string, photos [][]byte, names []string, n int) {
 	distinct = false // the variants are made here
-	hc := &http.Client{}
-	defer hc.CloseIdleConnections()
-	send := func(sys *system, data []byte) float64 {
+	send := func(c *client, sys *system, data []byte) float64 {
 		before := usages(sys.procs)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if err := exchange(ctx, hc, sys.addrs[0], data); err != nil {
+		if err := c.exchange(ctx, data); err != nil {
 			log.Fatalf("loadtest: %v", err)
 		}
 		settle(sys)
@@ -321,11 +364,12 @@ func repeatMode(start func(string) (*system, error), targets []string, photos []
 			if err != nil {
 				log.Fatalf("loadtest: %s: %v", t, err)
 			}
+			c := sys.client(0, 1)
 			var first, fresh, again float64
 			var last []byte
 			for k := range n {
 				last = vary(photo, int64(1_000_000*(i+1)+k))
-				cpu := send(sys, last)
+				cpu := send(c, sys, last)
 				if k == 0 {
 					first = cpu
 				} else {
@@ -333,8 +377,9 @@ func repeatMode(start func(string) (*system, error), targets []string, photos []
 				}
 			}
 			for range n {
-				again += send(sys, last)
+				again += send(c, sys, last)
 			}
+			c.close()
 			sys.stop()
 			fresh, again = fresh/float64(max(1, n-1)), again/float64(n)
 			if n == 1 {
@@ -346,33 +391,50 @@ func repeatMode(start func(string) (*system, error), targets []string, photos []
 }
 
 // latencyMode measures, for each target, one client's median time to its
-// link and download per photo, on servers just started and after load.
-func latencyMode(start func(string) (*system, error), targets []string, photos [][]byte, names []string,
+// link and download per photo, on servers just started and after load. It
+// runs the targets in turn, rounds times, and prints the median of the
+// rounds with their range, and each target's medians over the last one's.
+func latencyMode(start func(string) (*system, error), targets []string, rounds int, photos [][]byte, names []string,
 	singles, clients int, duration time.Duration) {
-	type row struct{ fresh, loaded []time.Duration }
-	got := map[string]row{}
+	// For each target, the times on fresh servers ([0]) and after load
+	// ([1]): for each photo, one per round.
+	got := map[string]*[2][][]time.Duration{}
 	for _, t := range targets {
-		sys, err := start(t)
-		if err != nil {
-			log.Fatalf("loadtest: %s: %v", t, err)
+		got[t] = &[2][][]time.Duration{make([][]time.Duration, len(photos)), make([][]time.Duration, len(photos))}
+	}
+	for round := range rounds {
+		for _, t := range targets {
+			sys, err := start(t)
+			if err != nil {
+				log.Fatalf("loadtest: %s: %v", t, err)
+			}
+			if round == 0 && sys.negotiated != "" {
+				fmt.Printf("%s negotiated: %s\n", t, sys.negotiated)
+			}
+			fresh := alone(sys, photos, singles)
+			run(sys, photos, clients, 0, duration)
+			settle(sys)
+			loaded := alone(sys, photos, singles)
+			sys.stop()
+			for i := range photos {
+				got[t][0][i] = append(got[t][0][i], fresh[i])
+				got[t][1][i] = append(got[t][1][i], loaded[i])
+			}
 		}
-		fresh := alone(sys.addrs[0], photos, singles)
-		run(sys, photos, clients, 0, duration)
-		settle(sys)
-		loaded := alone(sys.addrs[0], photos, singles)
-		sys.stop()
-		got[t] = row{fresh, loaded}
 	}
 	var wall []time.Duration
-	if slices.Contains(targets, "escala") {
+	if slices.Contains(targets, "escala") || slices.Contains(targets, "escala-tls") {
 		for _, data := range photos {
 			wall = append(wall, kernelWall(data))
 		}
 	}
-	fmt.Printf("one client alone, median of %d requests per photo: link and download\n", singles)
-	fmt.Printf("%-28s", "photo")
+	fmt.Printf("one client alone, median of %d requests per photo: link and download", singles)
+	if rounds > 1 {
+		fmt.Printf("; median of %d rounds (their range)", rounds)
+	}
+	fmt.Printf("\n%-28s", "photo")
 	for _, t := range targets {
-		fmt.Printf(" %12s %12s", t+" new", t+" loaded")
+		fmt.Printf(" %24s %24s", t+" new", t+" loaded")
 	}
 	if wall != nil {
 		fmt.Printf(" %12s", "kernel")
@@ -381,7 +443,13 @@ func latencyMode(start func(string) (*system, error), targets []string, photos [
 	for i, name := range names {
 		fmt.Printf("%-28s", name)
 		for _, t := range targets {
-			fmt.Printf(" %12s %12s", ms(got[t].fresh[i]), ms(got[t].loaded[i]))
+			for _, times := range got[t] {
+				cell := ms(medianDuration(times[i]))
+				if rounds > 1 {
+					cell += fmt.Sprintf(" (%.1f–%.1f)", float64(slices.Min(times[i]))/1e6, float64(slices.Max(times[i]))/1e6)
+				}
+				fmt.Printf(" %24s", cell)
+			}
 		}
 		if wall != nil {
 			fmt.Printf(" %12s", ms(wall[i]))
@@ -391,6 +459,26 @@ func latencyMode(start func(string) (*system, error), targets []string, photos [
 	if wall != nil {
 		fmt.Printf("kernel: the same work in process, wall time with GOMAXPROCS %d, median\n", runtime.GOMAXPROCS(0))
 	}
+	last := targets[len(targets)-1]
+	for _, t := range targets[:len(targets)-1] {
+		fmt.Printf("\n%s over %s, of the medians:\n%-28s %12s %12s\n", t, last, "photo", "new", "loaded")
+		for i, name := range names {
+			fmt.Printf("%-28s", name)
+			for k := range got[t] {
+				fmt.Printf(" %11.2f×", float64(medianDuration(got[t][k][i]))/float64(medianDuration(got[last][k][i])))
+			}
+			fmt.Println()
+		}
+	}
+}
+
+// medianDuration returns the median of ds, which it leaves as they are.
+func medianDuration(ds []time.Duration) time.Duration {
+	s := slices.Sorted(slices.Values(ds))
+	if len(s)%2 == 0 {
+		return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return s[len(s)/2]
 }
 
 // settle waits, up to 20 s, until the servers have finished the work the
@@ -416,16 +504,16 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/1e6) 
 
 // alone sends each photo singles times, one request at a time, and returns
 // the median time of each.
-func alone(addr string, photos [][]byte, singles int) []time.Duration {
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
-	defer hc.CloseIdleConnections()
+func alone(sys *system, photos [][]byte, singles int) []time.Duration {
+	c := sys.client(0, 1)
+	defer c.close()
 	var out []time.Duration
 	for _, data := range photos {
 		var times []time.Duration
 		for range singles {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			begin := time.Now()
-			err := exchange(ctx, hc, addr, data)
+			err := c.exchange(ctx, data)
 			times = append(times, time.Since(begin))
 			cancel()
 			if err != nil {
@@ -459,6 +547,23 @@ type system struct {
 	addrs []string // of the gateways; client i uses addrs[i%len(addrs)]
 	procs []*exec.Cmd
 	names []string
+
+	tls        *tls.Config // of its clients when the gateway speaks TLS
+	negotiated string      // what a TLS connection to the gateway negotiated
+}
+
+// client returns load client i of n: it sends to gateway i%len(addrs),
+// and keeps up to n HTTPS connections for the downloads. Close it when done.
+func (s *system) client(i, n int) *client {
+	c := &client{
+		addr: s.addrs[i%len(s.addrs)],
+		tls:  s.tls,
+		hc:   &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n, TLSClientConfig: s.tls}},
+	}
+	if reuse {
+		c.tc = &transport.Client{Addr: c.addr, TLSConfig: s.tls}
+	}
+	return c
 }
 
 func (s *system) stop() {
@@ -541,7 +646,10 @@ var escalaBin struct {
 // startEscala starts escala's programs: n scale servers and n gateways
 // that share them, keeping the results in one folder, or in a bucket of a
 // versitygw started first when storeKind is "s3".
-func startEscala(work string, memory, n int, storeKind string) (*system, error) {
+//
+// With certs, the gateways speak TLS with its certificate, on their TCP
+// port and their HTTP server; the scale servers do not.
+func startEscala(work string, memory, n int, storeKind string, certs *tlsFiles) (*system, error) {
 	escalaBin.once.Do(func() {
 		escalaBin.dir = filepath.Join(work, "bin")
 		for _, name := range []string{"scaleserver", "asyncserver"} {
@@ -599,6 +707,9 @@ func startEscala(work string, memory, n int, storeKind string) (*system, error) 
 		port, httpPort := freePort(), freePort()
 		args := append([]string{"--port", port, "--http", "127.0.0.1:" + httpPort,
 			"--scaler", strings.Join(scalers, ","), "--memory-mib", mem}, storeArgs...)
+		if certs != nil {
+			args = append(args, "--tls-cert", certs.cert, "--tls-key", certs.key)
+		}
 		cmd, err := start(dir, filepath.Join(bin, "asyncserver"), args...)
 		if err := launch(fmt.Sprintf("gateway %d", i+1), cmd, err, port); err != nil {
 			sys.stop()
@@ -612,6 +723,17 @@ func startEscala(work string, memory, n int, storeKind string) (*system, error) 
 			sys.stop()
 			return nil, err
 		}
+	}
+	if certs != nil {
+		sys.tls = certs.client
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		st, err := handshake(ctx, sys.addrs[0], certs.client)
+		if err != nil {
+			sys.stop()
+			return nil, fmt.Errorf("TLS to the gateway: %w", err)
+		}
+		sys.negotiated = describeTLS(st)
 	}
 	return sys, nil
 }
@@ -718,17 +840,17 @@ func run(sys *system, photos [][]byte, clients int, warmup, duration time.Durati
 		mu.Unlock()
 		time.AfterFunc(duration, cancel)
 	}()
-	httpClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
-	defer httpClient.CloseIdleConnections()
 	var wg sync.WaitGroup
 	for c := range clients {
 		wg.Go(func() {
+			cl := sys.client(c, 1)
+			defer cl.close()
 			for i := c; ctx.Err() == nil; i++ {
 				if i == c+len(photos) {
 					cycled <- struct{}{}
 				}
 				begin := time.Now()
-				err := exchange(ctx, httpClient, sys.addrs[c%len(sys.addrs)], photos[i%len(photos)])
+				err := cl.exchange(ctx, photos[i%len(photos)])
 				mu.Lock()
 				counted := !measureFrom.IsZero() && !begin.Before(measureFrom) && time.Now().Before(end)
 				if counted {
@@ -818,39 +940,68 @@ func vary(photo []byte, n int64) []byte {
 	return photo
 }
 
-// native is the -protocol flag: true for escala's native protocol.
-var native bool
+// native is the -protocol flag: true for escala's native protocol; reuse
+// is -reuse.
+var native, reuse bool
 
-// exchange is one client's request: the photo as raw bytes, the link line
-// back (or with -protocol native, the photo in a frame and the link in
-// one), then a download of the link.
-func exchange(ctx context.Context, hc *http.Client, addr string, photo []byte) error {
+// A client is one load client: it sends photos to the gateway at addr,
+// one at a time, and downloads the results with hc. It is not safe for
+// concurrent use.
+type client struct {
+	addr string
+	tls  *tls.Config       // nil: plaintext
+	hc   *http.Client      // keeps the connections of the downloads
+	tc   *transport.Client // with -reuse, the native client it keeps
+}
+
+// close closes the connections that c keeps.
+func (c *client) close() {
+	c.hc.CloseIdleConnections()
+	if c.tc != nil {
+		c.tc.Close()
+	}
+}
+
+// exchange is one request: the photo as raw bytes, the link line back (or
+// with -protocol native, the photo in a frame and the link in one), then a
+// download of the link.
+func (c *client) exchange(ctx context.Context, photo []byte) error {
 	photo = variant(photo)
 	if native {
-		c := &transport.Client{Addr: addr} // a connection per request, as raw
-		defer c.Close()
-		resp, err := c.Do(ctx, &transport.Request{Body: photo})
+		tc := c.tc
+		if tc == nil {
+			tc = &transport.Client{Addr: c.addr, TLSConfig: c.tls} // a connection per request, as raw
+			defer tc.Close()
+		}
+		resp, err := tc.Do(ctx, &transport.Request{Body: photo})
 		if err != nil {
 			return err
 		}
-		if err := download(ctx, hc, resp.Location); err != nil {
+		if err := download(ctx, c.hc, resp.Location); err != nil {
 			return &downloadError{err}
 		}
 		return nil
 	}
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", addr)
+	var conn net.Conn
+	var err error
+	if c.tls != nil {
+		d := &tls.Dialer{Config: c.tls}
+		conn, err = d.DialContext(ctx, "tcp", c.addr)
+	} else {
+		var d net.Dialer
+		conn, err = d.DialContext(ctx, "tcp", c.addr)
+	}
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer conn.Close()
 	if deadline, ok := ctx.Deadline(); ok {
-		c.SetDeadline(deadline)
+		conn.SetDeadline(deadline)
 	}
-	if _, err := c.Write(photo); err != nil {
+	if _, err := conn.Write(photo); err != nil {
 		return err
 	}
-	line, err := bufio.NewReader(c).ReadString('\n')
+	line, err := bufio.NewReader(conn).ReadString('\n')
 	if err != nil {
 		return fmt.Errorf("reading the reply: %w", err)
 	}
@@ -858,7 +1009,7 @@ func exchange(ctx context.Context, hc *http.Client, addr string, photo []byte) e
 	if !ok {
 		return fmt.Errorf("reply %q", line)
 	}
-	if err := download(ctx, hc, link); err != nil {
+	if err := download(ctx, c.hc, link); err != nil {
 		return &downloadError{err}
 	}
 	return nil
