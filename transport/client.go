@@ -74,6 +74,11 @@ type Client struct {
 	// that says so. The Framed protocol of the original has no TLS.
 	TLSConfig *tls.Config
 
+	// Token is the upload token sent with each native request that has
+	// none of its own (see Request.Token), for a server whose Access
+	// asks for one. The Framed protocol cannot carry it.
+	Token string
+
 	// Logger receives the one message a Native Client logs, when it
 	// finds that its server speaks only the original framing. nil means
 	// slog.Default().
@@ -138,6 +143,11 @@ func (c *Client) do(ctx context.Context, req *Request) (*Response, Protocol, err
 	}
 	if c.Protocol != Native {
 		return nil, Native, fmt.Errorf("transport: a Client cannot speak the %v protocol", c.Protocol)
+	}
+	if req.Token == "" && c.Token != "" {
+		withToken := *req
+		withToken.Token = c.Token
+		req = &withToken
 	}
 	meta, body, err := marshalRequest(req)
 	if err != nil {

@@ -39,8 +39,8 @@
 // limits, before it allocates anything for the rest, and then allocates
 // as the bytes arrive, not all that the lengths announce at once.
 //
-// A request (type 1) has 32 bytes of metadata, or 33+L with a request id;
-// its body is the image:
+// A request (type 1) has 32 bytes of metadata, 33+L with a request id,
+// or 34+L+T with an upload token; its body is the image:
 //
 //	0   8  factor, an IEEE 754 binary64; 0: the server's default
 //	8   4  width of the result; 0: from the height or the factor
@@ -54,12 +54,20 @@
 //	21  3  reserved, 0
 //	24  4  width of a raw gray body, else 0
 //	28  4  height of a raw gray body, else 0
-//	32  1  L, length of the request id, 1 to 64 (only if the id is sent)
-//	33  L  the request id: printable ASCII, no spaces (see [Request.ID])
+//	32    1  L, length of the request id, 0 to 64 (only if an id or a
+//	         token is sent; 0 only before a token)
+//	33    L  the request id: printable ASCII, no spaces (see [Request.ID])
+//	33+L  1  T, length of the upload token, 1 to 128 (only if it is sent)
+//	34+L  T  the upload token: printable ASCII, no spaces (see [Access])
 //
 // The request id names the request in the logs of every server it crosses:
 // a gateway sends its own to the scale server. A server that receives
-// none makes one.
+// none makes one. The upload token is for a server that serves only the
+// holders of tokens; it travels in the clear unless the connection is
+// TLS. A server checks it, and the limits of its client, once the
+// metadata has arrived and before it reads the body; a refused request
+// gets its error frame, and the connection is closed, as its body was
+// not read.
 //
 // A raw gray image is width×height bytes of 8-bit luma, row after row, with
 // no padding. The size fields follow [scaler.Options]: width and height
@@ -79,7 +87,7 @@
 // An error (type 3) has at least 2 bytes of metadata and no body:
 //
 //	0   2  code: 1 bad request, 2 invalid image, 3 too large, 4 busy,
-//	       5 unavailable, 6 timeout, 7 internal
+//	       5 unavailable, 6 timeout, 7 internal, 8 unauthorized
 //	2   -  message: the rest of the metadata, one line of UTF-8
 //
 // A client sends a request and reads its reply, a result or an error,
@@ -157,6 +165,23 @@
 // server with TLS therefore cannot take. With RequireTLS, a plaintext peer is answered "this server
 // accepts only TLS connections: connect with TLS" (an error frame for a
 // native one, a line otherwise) and closed.
+//
+// # Access
+//
+// A Server with an [Access] serves only requests that carry a valid upload
+// token, when it has Tokens, and serves each client only as many requests
+// as its Rate and Concurrency allow: a client is its address, and apart
+// from it, its token. A native request carries its token in its
+// metadata (see Wire format); the raw and framed protocols of the
+// original system cannot, so while tokens are needed they are refused,
+// unless Access.AllowOriginal. A request refused for its token gets
+// the unauthorized code, or the line
+//
+//	Error: transport: unauthorized: the upload token is not accepted
+//
+// and one over its client's limits gets the busy code, or a line that
+// says which limit and when to try again, at once, before its body is
+// read. The framed protocol has no error reply: its connection is closed.
 //
 // No reply, error line or error frame carries the text of a socket error:
 // a peer is told what went wrong ("stalled", "connection refused") but not

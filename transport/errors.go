@@ -40,6 +40,7 @@ const (
 	CodeUnavailable  Code = 5 // a server behind this one is unreachable
 	CodeTimeout      Code = 6 // the work took too long
 	CodeInternal     Code = 7 // anything else
+	CodeUnauthorized Code = 8 // no upload token, or one not accepted
 )
 
 var codeNames = [...]string{
@@ -50,6 +51,7 @@ var codeNames = [...]string{
 	CodeUnavailable:  "unavailable",
 	CodeTimeout:      "timeout",
 	CodeInternal:     "internal error",
+	CodeUnauthorized: "unauthorized",
 }
 
 func (c Code) String() string {
@@ -62,7 +64,8 @@ func (c Code) String() string {
 // A RemoteError is the error reply of a server: its handler failed, or the
 // request was refused. errors.Is matches it to the sentinel of its code:
 // scaler.ErrInvalidOptions, scaler.ErrInvalid, scaler.ErrTooLarge,
-// ErrBusy (and scaler.ErrBusy), ErrUnavailable or os.ErrDeadlineExceeded, so that callers need
+// ErrBusy (and scaler.ErrBusy), ErrUnavailable, os.ErrDeadlineExceeded or
+// ErrUnauthorized, so that callers need
 // not know whether the work was done here or remotely.
 type RemoteError struct {
 	Code    Code
@@ -88,6 +91,8 @@ func (e *RemoteError) Is(target error) bool {
 		return target == ErrUnavailable
 	case CodeTimeout:
 		return target == os.ErrDeadlineExceeded
+	case CodeUnauthorized:
+		return target == ErrUnauthorized
 	}
 	return false
 }
@@ -117,6 +122,8 @@ func errorReply(err error) (code Code, msg string, internal bool) {
 		code = CodeTimeout
 	case errors.Is(err, errBadRequest):
 		code = CodeBadRequest
+	case errors.Is(err, ErrUnauthorized):
+		code = CodeUnauthorized
 	default:
 		return CodeInternal, "internal error", true
 	}

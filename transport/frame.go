@@ -74,31 +74,45 @@ func (e *headerError) Unwrap() error { return errBadRequest }
 // When admit is not nil, it is called with the size of the rest of the
 // frame before that is allocated, and its error ends the reading.
 func readFrame(r io.Reader, pre []byte, max int, admit func(n int) error) (*frame, error) {
+	f, b, err := readHead(r, pre, max, admit)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.readBody(r, b, admit); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// readHead reads a frame's header and metadata, as readFrame does, and
+// returns the frame without its body, and the length of the body, which
+// readBody then reads.
+func readHead(r io.Reader, pre []byte, max int, admit func(n int) error) (*frame, int, error) {
 	var h [headerSize]byte
 	n := copy(h[:], pre)
 	if _, err := io.ReadFull(r, h[n:]); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if string(h[:4]) != magic {
-		return nil, &headerError{fmt.Sprintf("bad magic %q", h[:4])}
+		return nil, 0, &headerError{fmt.Sprintf("bad magic %q", h[:4])}
 	}
 	if h[4] != version {
-		return nil, &headerError{fmt.Sprintf("unsupported protocol version %d; this server speaks %d", h[4], version)}
+		return nil, 0, &headerError{fmt.Sprintf("unsupported protocol version %d; this server speaks %d", h[4], version)}
 	}
 	typ := frameType(h[5])
 	if typ < typeRequest || typ > typeError {
-		return nil, &headerError{fmt.Sprintf("unknown frame type %d", typ)}
+		return nil, 0, &headerError{fmt.Sprintf("unknown frame type %d", typ)}
 	}
 	if h[6] != 0 || h[7] != 0 {
-		return nil, &headerError{"reserved header bytes are not zero"}
+		return nil, 0, &headerError{"reserved header bytes are not zero"}
 	}
 	m := binary.BigEndian.Uint32(h[8:])
 	b := binary.BigEndian.Uint32(h[12:])
 	if m > maxMeta {
-		return nil, &headerError{fmt.Sprintf("metadata of %d bytes is over the limit of %d", m, maxMeta)}
+		return nil, 0, &headerError{fmt.Sprintf("metadata of %d bytes is over the limit of %d", m, maxMeta)}
 	}
 	if uint64(m)+uint64(b) > uint64(max) {
-		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrFrameTooLarge, uint64(m)+uint64(b), max)
+		return nil, 0, fmt.Errorf("%w: %d bytes, limit %d", ErrFrameTooLarge, uint64(m)+uint64(b), max)
 	}
 	// The metadata, 4 KiB at most, has a buffer of its own, so that the
 	// body's starts the buffer it came from the pool in, whole, and goes
@@ -106,23 +120,29 @@ func readFrame(r io.Reader, pre []byte, max int, admit func(n int) error) (*fram
 	meta := make([]byte, m)
 	if admit != nil && m > 0 {
 		if err := admit(int(m)); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
 	if _, err := io.ReadFull(r, meta); err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, err
+		return nil, 0, err
 	}
-	var body []byte
-	if b > 0 {
-		var err error
-		if body, err = readGrowing(r, int(b), admit); err != nil {
-			return nil, err
-		}
+	return &frame{typ: typ, meta: meta}, int(b), nil
+}
+
+// readBody reads the frame's body of n bytes, as readFrame does.
+func (f *frame) readBody(r io.Reader, n int, admit func(n int) error) error {
+	if n == 0 {
+		return nil
 	}
-	return &frame{typ: typ, meta: meta, body: body}, nil
+	body, err := readGrowing(r, n, admit)
+	if err != nil {
+		return err
+	}
+	f.body = body
+	return nil
 }
 
 // firstChunk is the buffer readGrowing starts with.
@@ -230,12 +250,19 @@ func marshalRequest(req *Request) (meta, body []byte, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	meta = make([]byte, requestMeta, requestMeta+1+MaxIDLen)
-	if req.ID != "" {
-		if !validID(req.ID) {
-			return nil, nil, fmt.Errorf("%w: request id %q is not 1 to %d printable ASCII bytes without spaces", scaler.ErrInvalidOptions, req.ID, MaxIDLen)
-		}
+	meta = make([]byte, requestMeta, requestMeta+2+MaxIDLen+MaxTokenLen)
+	if req.ID != "" && !validID(req.ID) {
+		return nil, nil, fmt.Errorf("%w: request id %q is not 1 to %d printable ASCII bytes without spaces", scaler.ErrInvalidOptions, req.ID, MaxIDLen)
+	}
+	if req.Token != "" && !validToken(req.Token) {
+		// The token is not quoted: errors are logged.
+		return nil, nil, fmt.Errorf("%w: the upload token is not 1 to %d printable ASCII bytes without spaces", scaler.ErrInvalidOptions, MaxTokenLen)
+	}
+	if req.ID != "" || req.Token != "" {
 		meta = append(append(meta, byte(len(req.ID))), req.ID...)
+	}
+	if req.Token != "" {
+		meta = append(append(meta, byte(len(req.Token))), req.Token...)
 	}
 	binary.BigEndian.PutUint64(meta[0:], math.Float64bits(o.Factor))
 	binary.BigEndian.PutUint32(meta[8:], uint32(o.Width))
@@ -262,17 +289,15 @@ func marshalRequest(req *Request) (meta, body []byte, err error) {
 // or Image uses f's memory.
 func parseRequest(f *frame) (*Request, error) {
 	req := &Request{}
-	if len(f.meta) > requestMeta {
-		// The request id: a length byte and the id.
-		idm := f.meta[requestMeta:]
-		if int(idm[0]) != len(idm)-1 || !validID(string(idm[1:])) {
-			return nil, fmt.Errorf("%w: request metadata of %d bytes: after the first %d, want a length byte and a request id of 1 to %d printable bytes",
-				errBadRequest, len(f.meta), requestMeta, MaxIDLen)
-		}
-		req.ID = string(idm[1:])
-	} else if len(f.meta) != requestMeta {
-		return nil, fmt.Errorf("%w: request metadata of %d bytes, want %d", errBadRequest, len(f.meta), requestMeta)
+	if len(f.meta) < requestMeta {
+		return nil, fmt.Errorf("%w: request metadata of %d bytes, want %d at least", errBadRequest, len(f.meta), requestMeta)
 	}
+	id, token, ok := requestExtras(f.meta)
+	if !ok {
+		return nil, fmt.Errorf("%w: request metadata of %d bytes: after the first %d, want a length byte and a request id of 0 to %d printable bytes, then maybe a length byte and an upload token of 1 to %d",
+			errBadRequest, len(f.meta), requestMeta, MaxIDLen, MaxTokenLen)
+	}
+	req.ID, req.Token = id, token
 	m := f.meta
 	o := &req.Options
 	o.Factor = math.Float64frombits(binary.BigEndian.Uint64(m[0:]))
@@ -329,6 +354,33 @@ func parseRequest(f *frame) (*Request, error) {
 		return nil, fmt.Errorf("%w: unknown result format %d", scaler.ErrInvalidOptions, m[18])
 	}
 	return req, nil
+}
+
+// requestExtras returns the request id and the upload token that follow
+// the fixed fields of a request's metadata, either or both "", and
+// reports whether they are laid out as the package documentation says.
+func requestExtras(meta []byte) (id, token string, ok bool) {
+	rest := meta[min(len(meta), requestMeta):]
+	if len(rest) == 0 {
+		return "", "", len(meta) == requestMeta
+	}
+	n := int(rest[0])
+	if n > MaxIDLen || len(rest) < 1+n {
+		return "", "", false
+	}
+	id, rest = string(rest[1:1+n]), rest[1+n:]
+	if n > 0 && !validID(id) {
+		return "", "", false
+	}
+	if len(rest) == 0 {
+		return id, "", n > 0
+	}
+	n = int(rest[0])
+	if len(rest) != 1+n {
+		return "", "", false
+	}
+	token = string(rest[1:])
+	return id, token, validToken(token)
 }
 
 // marshalResult returns the metadata and body of resp's result frame.

@@ -104,6 +104,9 @@ func requestCases(tb testing.TB) []metaCase {
 		Factor: 0.25, Width: 640, Height: 480, Filter: scaler.Lanczos3, Quality: 100, Orientation: scaler.LeftBottom}})
 	gray, grayBody := requestParts(tb, &Request{Image: grayImage(4, 3), Options: scaler.Options{Factor: 0.5, Filter: scaler.Box}})
 	grayJPEG, _ := requestParts(tb, &Request{Image: grayImage(4, 3), Format: scaler.JPEG, Options: scaler.Options{Height: 7, Quality: 1}})
+	withID, _ := requestParts(tb, &Request{Body: fileBody, ID: "req-7"})
+	withToken, _ := requestParts(tb, &Request{Body: fileBody, Token: "upload-token"})
+	withBoth, _ := requestParts(tb, &Request{Body: fileBody, ID: "req-7", Token: "upload-token"})
 	return []metaCase{
 		{"file-defaults", file, fileBody},
 		{"file-all-options", all, allBody},
@@ -130,6 +133,11 @@ func requestCases(tb testing.TB) []metaCase {
 		{"gray-huge", patched(gray, 24, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff), grayBody},
 		{"meta-31", file[:31], fileBody},
 		{"meta-33", append(append([]byte(nil), file...), 0), fileBody},
+		{"id", withID, fileBody},
+		{"token", withToken, fileBody},
+		{"id-and-token", withBoth, fileBody},
+		{"token-length-over", patched(withToken, 33, 200), fileBody},
+		{"token-space", patched(withToken, 35, ' '), fileBody},
 	}
 }
 
@@ -324,6 +332,7 @@ func FuzzParseRequest(f *testing.F) {
 		// result format as 0 or as 16, which both mean raw gray.
 		again, err := parseRequest(&frame{typ: typeRequest, meta: m2, body: b2})
 		if err != nil || !reflect.DeepEqual(again.Options, req.Options) || again.Format != req.Format ||
+			again.ID != req.ID || again.Token != req.Token ||
 			!bytes.Equal(again.Body, req.Body) || !reflect.DeepEqual(again.Image, req.Image) {
 			t.Fatalf("request %+v round trips to %+v, %v", *req, again, err)
 		}

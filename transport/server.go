@@ -94,6 +94,13 @@ type Request struct {
 	// from the Trace of its ctx.
 	ID string
 
+	// Token is the upload token, which native requests carry when it is
+	// set: 1 to MaxTokenLen bytes of printable ASCII, no spaces. A
+	// Server with Access checks it before the Handler is called, which
+	// finds it here, and must not log it. A Client sends its own Token
+	// with requests whose Token is "".
+	Token string
+
 	// Protocol and RemoteAddr are set by the Server for its Handler.
 	Protocol   Protocol
 	RemoteAddr string
@@ -223,6 +230,16 @@ type Server struct {
 	// error frame, to a native client) that says to use TLS. It needs
 	// TLSConfig.
 	RequireTLS bool
+
+	// Access, when set, decides which requests are served: those with a
+	// valid upload token, within the limits of their client. It is
+	// asked before the body of a request is read, as soon as the
+	// protocol is known (for a native request, once its metadata has
+	// arrived), and the request it refuses gets its error: the
+	// unauthorized or busy code, or an error line; a framed request is
+	// refused by closing the connection, as that protocol has no error
+	// reply. Over TLS, the handshake comes first.
+	Access *Access
 
 	// Observe, when set, is called once for each request read, after its
 	// reply is written (or could not be), with its Trace: for a log line
@@ -759,6 +776,21 @@ func (c *conn) handle(req *Request, p Protocol) (resp *Response, err error) {
 	return resp, err
 }
 
+// admit asks the Server's Access whether to serve a request of protocol
+// p carrying token, and when it may, holds the request's place until the
+// reply is written.
+func (c *conn) admit(p Protocol, token string) error {
+	if c.s.Access == nil {
+		return nil
+	}
+	release, err := c.s.Access.Admit(p, c.remote, token)
+	if err != nil {
+		return err
+	}
+	c.held = append(c.held, release)
+	return nil
+}
+
 // logError logs a request that failed, with what the peer was told.
 func (c *conn) logError(p Protocol, err error) {
 	if c.s.Observe != nil {
@@ -783,7 +815,24 @@ func (c *conn) serveNative(pre []byte, end time.Time) {
 	for {
 		admit := func(n int) error { return c.reserve(n, end) }
 		r := c.reader(end)
-		f, err := readFrame(r, pre, limit, admit)
+		f, n, err := readHead(r, pre, limit, admit)
+		if err == nil && f.typ == typeRequest {
+			_, token, _ := requestExtras(f.meta)
+			if err := c.admit(Native, token); err != nil {
+				// The body is not read, so the connection ends.
+				c.logError(Native, err)
+				start := time.Now()
+				out, werr := c.writeError(err)
+				if werr == nil {
+					c.closeGently()
+				}
+				c.observe(Native, len(pre)+r.n, out, start, err)
+				return
+			}
+		}
+		if err == nil {
+			err = f.readBody(r, n, admit)
+		}
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			err = c.timedOut("request", end, len(pre)+r.n, err)
 		}
@@ -862,6 +911,12 @@ func (c *conn) writeError(err error) (int, error) {
 func (c *conn) serveFramed(l int, end time.Time) {
 	limit := frameLimit(c.s.MaxFrameSize)
 	for {
+		if err := c.admit(Framed, ""); err != nil {
+			// The protocol has no error reply: closing is the answer.
+			c.logError(Framed, err)
+			c.observe(Framed, 4, 0, time.Time{}, err)
+			return
+		}
 		r := c.reader(end)
 		body, err := readGrowing(r, l, func(n int) error { return c.reserve(n, end) })
 		if errors.Is(err, os.ErrDeadlineExceeded) {
@@ -941,6 +996,10 @@ func (e *peerGone) Unwrap() error { return e.err }
 // serveRaw receives one image file whose first bytes are pre, answers it
 // with one line and closes. eof says the peer has already half-closed.
 func (c *conn) serveRaw(pre []byte, eof bool, end time.Time) {
+	if err := c.admit(Raw, ""); err != nil {
+		c.fail(Raw, len(pre), err)
+		return
+	}
 	body, err := c.readRaw(pre, eof, end)
 	var gone *peerGone
 	if errors.As(err, &gone) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -38,7 +39,8 @@ type Trace struct {
 
 	// Result is "ok", or the kind of error the client was told:
 	// "invalid", "too_large", "busy", "unavailable", "timeout",
-	// "bad_request" or "internal".
+	// "bad_request", "unauthorized" or "internal"; or "limited" for a
+	// request refused as busy by the limits of its client (see Access).
 	Result string
 
 	// Err is the error of the request, if any, as the Server saw it;
@@ -145,12 +147,17 @@ var resultNames = [...]string{
 	CodeUnavailable:  "unavailable",
 	CodeTimeout:      "timeout",
 	CodeInternal:     "internal",
+	CodeUnauthorized: "unauthorized",
 }
 
 // resultOf returns the Result of a request that ended with err.
 func resultOf(err error) string {
 	if err == nil {
 		return "ok"
+	}
+	var le *LimitError
+	if errors.As(err, &le) {
+		return "limited"
 	}
 	code, _, _ := errorReply(err)
 	if int(code) < len(resultNames) && resultNames[code] != "" {
@@ -176,11 +183,17 @@ func newID() string {
 // validID reports whether id may travel as a request id: 1 to MaxIDLen
 // bytes of printable ASCII other than space.
 func validID(id string) bool {
-	if len(id) == 0 || len(id) > MaxIDLen {
+	return printable(id, MaxIDLen)
+}
+
+// printable reports whether s is 1 to max bytes of printable ASCII other
+// than space.
+func printable(s string, max int) bool {
+	if len(s) == 0 || len(s) > max {
 		return false
 	}
-	for i := 0; i < len(id); i++ {
-		if id[i] <= ' ' || id[i] > '~' {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
 			return false
 		}
 	}
