@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"mime"
 	"net"
 	"net/http"
@@ -59,7 +60,11 @@ import (
 //	             415     a multipart form
 //	invalid      400     not an image, truncated or corrupt; an empty body
 //	too_large    413     a body over MaxBytes, or an image over the pixel limit
-//	busy         503     no memory free (with "Retry-After: 1")
+//	unauthorized 401     no upload token, or one not accepted, where Access
+//	                     needs one (with "WWW-Authenticate: Bearer")
+//	busy         429     over the client's limits in Access (with
+//	                     "Retry-After", in seconds)
+//	             503     no memory free (with "Retry-After: 1")
 //	unavailable  503     a store or scale server that is down (with "Retry-After: 1")
 //	timeout      408     a body that stalled for StallTimeout, or was not
 //	                     whole after ReadTimeout
@@ -125,6 +130,15 @@ type UploadHandler struct {
 	// error, as it does at once when Budget.MaxWaiting others already
 	// wait. nil means a Budget of its own, of 8×MaxBytes.
 	Budget *scaler.Budget
+
+	// Access, when set, decides which uploads are served, as it does
+	// for a transport.Server: the token is that of an
+	// "Authorization: Bearer" header, and the client the address of the
+	// connection (a proxy in front should be given its own limits). It
+	// is asked before the body is read. Give the Server and the
+	// UploadHandler the same Access, so that a client's limits count
+	// its requests over both.
+	Access *transport.Access
 
 	// Observe, when set, is called with the Trace of each upload once
 	// its reply is written, as transport.Server.Observe is: its protocol
@@ -193,6 +207,14 @@ func (h *UploadHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, rc, r, &uploadError{http.StatusUnsupportedMediaType, "bad_request",
 			"escala: a form is not an image: POST the image file itself as the body"}, false)
 		return
+	}
+	if h.Access != nil {
+		release, err := h.Access.Admit(transport.HTTP, r.RemoteAddr, bearer(r))
+		if err != nil {
+			h.fail(w, rc, r, err, false)
+			return
+		}
+		defer release()
 	}
 	limit := h.maxBytes()
 	if r.ContentLength > int64(limit) {
@@ -382,15 +404,26 @@ func (h *UploadHandler) fail(w http.ResponseWriter, rc *http.ResponseController,
 		return
 	}
 	status, code, msg, internal := uploadErrorReply(err)
+	var le *transport.LimitError
+	limited := errors.As(err, &le)
 	if t := transport.TraceFrom(r.Context()); t != nil {
 		t.Result, t.Err = code, err
+		if limited {
+			t.Result = "limited" // as transport.Server's Trace says
+		}
 	} else if internal {
 		h.logger().Error("escala: upload failed", "peer", r.RemoteAddr, "err", err)
 	} else {
 		h.logger().Warn("escala: upload refused", "peer", r.RemoteAddr, "code", code, "reply", msg, "err", err)
 	}
-	if status == http.StatusServiceUnavailable {
+	switch {
+	case limited:
+		status = http.StatusTooManyRequests
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(le.RetryAfter.Seconds())))))
+	case status == http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "1")
+	case status == http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="escala"`)
 	}
 	if !handled && r.ContentLength != 0 {
 		// What is left of the body is not worth reading.
@@ -448,6 +481,8 @@ func uploadErrorReply(err error) (status int, code, msg string, internal bool) {
 			status, code = http.StatusServiceUnavailable, "unavailable"
 		case transport.CodeTimeout:
 			status, code = http.StatusGatewayTimeout, "timeout"
+		case transport.CodeUnauthorized:
+			status, code = http.StatusUnauthorized, "unauthorized"
 		default:
 			return http.StatusInternalServerError, "internal", "internal error", false
 		}
@@ -464,6 +499,8 @@ func uploadErrorReply(err error) (status int, code, msg string, internal bool) {
 		status, code = http.StatusServiceUnavailable, "unavailable"
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
 		status, code = http.StatusGatewayTimeout, "timeout"
+	case errors.Is(err, transport.ErrUnauthorized):
+		status, code = http.StatusUnauthorized, "unauthorized"
 	default:
 		return http.StatusInternalServerError, "internal", "internal error", true
 	}
@@ -569,4 +606,13 @@ func UploadPage(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Referrer-Policy", "no-referrer")
 	w.Write(uploadPage)
+}
+
+// bearer returns the token of r's "Authorization: Bearer" header, or "".
+func bearer(r *http.Request) string {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
 }

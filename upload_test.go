@@ -17,7 +17,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -210,7 +214,7 @@ func checkUploadError(t testing.TB, resp *http.Response, data []byte, status int
 			t.Errorf("error %q tells the client about the server: %q", f.Error, leak)
 		}
 	}
-	if retry := resp.Header.Get("Retry-After"); (status == http.StatusServiceUnavailable) != (retry != "") {
+	if retry := resp.Header.Get("Retry-After"); (status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests) != (retry != "") {
 		t.Errorf("status %d with Retry-After %q", status, retry)
 	}
 }
@@ -618,5 +622,82 @@ func TestUploadObserve(t *testing.T) {
 			t.Errorf("Trace %d: protocol %v, result %q, phases %s, in %d, out %d, id %q; want http, %q, %s",
 				i, tr.Protocol, tr.Result, got, tr.BytesIn, tr.BytesOut, tr.ID, want, wantPhases)
 		}
+	}
+}
+
+// postToken uploads data with an "Authorization: Bearer" header, when
+// token is not "".
+func (s *uploadServer) postToken(t testing.TB, data []byte, token string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, s.url+"/upload", bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, body
+}
+
+// TestUploadAccess checks that uploads need a token of the Access's file,
+// given as a Bearer token, and that a client over its rate gets 429 with
+// the time to wait, counted with its requests over TCP.
+func TestUploadAccess(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tokens")
+	if err := os.WriteFile(path, []byte("right-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	access := &transport.Access{Tokens: &transport.TokenFile{Path: path}, Rate: 0.01, Burst: 2}
+	var traces []*transport.Trace
+	var mu sync.Mutex
+	s := startUpload(t, &escala.UploadHandler{Access: access, Observe: func(tr *transport.Trace) {
+		mu.Lock()
+		traces = append(traces, tr)
+		mu.Unlock()
+	}}, false)
+	img := sample.JPEG(40, 30)
+
+	resp, data := s.postToken(t, img, "")
+	checkUploadError(t, resp, data, http.StatusUnauthorized, "unauthorized", "needs an upload token")
+	if got := resp.Header.Get("WWW-Authenticate"); !strings.HasPrefix(got, "Bearer") {
+		t.Errorf("WWW-Authenticate %q, want Bearer", got)
+	}
+	resp, data = s.postToken(t, img, "wrong-token")
+	checkUploadError(t, resp, data, http.StatusUnauthorized, "unauthorized", "not accepted")
+	if strings.Contains(string(data), "wrong-token") {
+		t.Errorf("the reply quotes the token: %s", data)
+	}
+
+	resp, data = s.postToken(t, img, "right-token")
+	s.checkResult(t, resp, data, 20, 15)
+	// The burst of 2 is spent by a request over TCP from the same address.
+	release, err := access.Admit(transport.Native, "127.0.0.1:1", "right-token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	release()
+	resp, data = s.postToken(t, img, "right-token")
+	checkUploadError(t, resp, data, http.StatusTooManyRequests, "busy", "over its limit of 0.01 requests a second")
+	if retry, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || retry < 50 || retry > 100 {
+		t.Errorf("Retry-After %q, want the 50 to 100 s until the rate allows another", resp.Header.Get("Retry-After"))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var results []string
+	for _, tr := range traces {
+		results = append(results, tr.Result)
+	}
+	if want := "unauthorized unauthorized ok limited"; strings.Join(results, " ") != want {
+		t.Errorf("traced results %q, want %q", results, want)
+	}
+	all, _ := s.log.from(0)
+	if strings.Contains(all, "right-token") || strings.Contains(all, "wrong-token") {
+		t.Errorf("a token was logged:\n%s", all)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 	"sync"
 	"time"
 )
@@ -133,7 +134,7 @@ func (a *Access) Admit(p Protocol, remoteAddr, token string) (release func(), er
 	if token != "" {
 		// A token is known by its digest, so that no copy of it is kept.
 		sum := sha256.Sum256([]byte(token))
-		keys = append(keys, "token "+hex.EncodeToString(sum[:8]))
+		keys = append(keys, "token "+hex.EncodeToString(sum[:16]))
 	}
 	return a.take(keys, time.Now())
 }
@@ -156,6 +157,10 @@ func (a *Access) take(keys []string, now time.Time) (func(), error) {
 	}
 	states := make([]*clientState, len(keys))
 	for i, k := range keys {
+		// A refusal says "this address" or "this token": the client
+		// knows which, and a reply names no address.
+		who, _, _ := strings.Cut(k, " ")
+		who = "this " + who
 		s := a.clients[k]
 		if s == nil {
 			if len(a.clients) >= a.maxClients() {
@@ -173,14 +178,14 @@ func (a *Access) take(keys []string, now time.Time) (func(), error) {
 			if s.allowance < 1 {
 				wait := time.Duration((1 - s.allowance) / a.Rate * float64(time.Second))
 				return nil, &LimitError{
-					Reason:     fmt.Sprintf("%s is over its limit of %s requests a second; try again in %s", k, rateText(a.Rate), roundUp(wait)),
+					Reason:     fmt.Sprintf("%s is over its limit of %s requests a second; try again in %s", who, rateText(a.Rate), roundUp(wait)),
 					RetryAfter: wait,
 				}
 			}
 		}
 		if a.Concurrency > 0 && s.active >= a.Concurrency {
 			return nil, &LimitError{
-				Reason:     fmt.Sprintf("%s already has %d requests in progress, its limit", k, s.active),
+				Reason:     fmt.Sprintf("%s already has %s in progress, its limit", who, requestsText(s.active)),
 				RetryAfter: time.Second,
 			}
 		}
@@ -251,6 +256,14 @@ func rateText(r float64) string {
 		return fmt.Sprintf("%.0f", r)
 	}
 	return fmt.Sprintf("%g", r)
+}
+
+// requestsText returns "1 request" or "n requests".
+func requestsText(n int) string {
+	if n == 1 {
+		return "1 request"
+	}
+	return fmt.Sprintf("%d requests", n)
 }
 
 // roundUp rounds d up to a tenth of a second, for a message.

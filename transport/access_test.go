@@ -70,13 +70,13 @@ func TestAccessTokenAndAddress(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = a.Admit(Native, "192.0.2.2:1000", "token-a")
-	if err == nil || !strings.Contains(err.Error(), "token ") {
+	if err == nil || !strings.Contains(err.Error(), "this token ") {
 		t.Fatalf("the same token from another address = %v, want refused for the token", err)
 	}
 	if strings.Contains(err.Error(), "token-a") {
 		t.Errorf("a refusal quotes the token: %v", err)
 	}
-	if _, err := a.Admit(Native, "192.0.2.1:1001", "token-b"); err == nil || !strings.Contains(err.Error(), "address 192.0.2.1") {
+	if _, err := a.Admit(Native, "192.0.2.1:1001", "token-b"); err == nil || !strings.Contains(err.Error(), "this address ") {
 		t.Errorf("another token from the same address = %v, want refused for the address", err)
 	}
 	if _, err := a.Admit(Native, "192.0.2.3:1000", "token-b"); err != nil {
@@ -336,13 +336,13 @@ func TestServerRateLimit(t *testing.T) {
 	}
 	err := nativeFrom(t, "127.0.0.1", addr, &Request{Body: []byte("image")})
 	var re *RemoteError
-	if !errors.As(err, &re) || re.Code != CodeBusy || !strings.Contains(re.Message, "address 127.0.0.1 is over its limit of 0.01 requests a second") {
+	if !errors.As(err, &re) || re.Code != CodeBusy || !strings.Contains(re.Message, "this address is over its limit of 0.01 requests a second") {
 		t.Fatalf("third request = %v, want busy for the rate", err)
 	}
 	c := dialFrom(t, "127.0.0.1", addr)
 	c.Write(testJPEG(t, 8, 8))
 	line, _ := bufio.NewReader(c).ReadString('\n')
-	if !strings.HasPrefix(line, "Error: transport: server busy: address 127.0.0.1 is over its limit") {
+	if !strings.HasPrefix(line, "Error: transport: server busy: this address is over its limit") {
 		t.Errorf("raw upload over the rate = %q, want a busy line", line)
 	}
 	if err := nativeFrom(t, "127.0.0.2", addr, &Request{Body: []byte("image")}); err != nil {
@@ -379,8 +379,8 @@ func TestServerConcurrencyLimit(t *testing.T) {
 	for _, tc := range []struct {
 		name, local, token, want string
 	}{
-		{"same address", "127.0.0.1", "token-b", "address 127.0.0.1 already has 1 requests in progress"},
-		{"same token", "127.0.0.2", "token-a", "already has 1 requests in progress"},
+		{"same address", "127.0.0.1", "token-b", "this address already has 1 request in progress"},
+		{"same token", "127.0.0.2", "token-a", "this token already has 1 request in progress"},
 		{"another client", "127.0.0.3", "token-b", ""},
 	} {
 		err := nativeFrom(t, tc.local, addr, &Request{Body: []byte("image"), Token: tc.token})
