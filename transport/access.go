@@ -355,7 +355,7 @@ func readTokens(path string) ([][sha256.Size]byte, error) {
 		if len(line) == 0 || line[0] == '#' {
 			continue
 		}
-		if !validToken(string(line)) {
+		if !ValidToken(string(line)) {
 			return nil, fmt.Errorf("%s, line %d: not a token: want 1 to %d printable ASCII bytes without spaces", path, n, MaxTokenLen)
 		}
 		digests = append(digests, sha256.Sum256(line))
@@ -364,6 +364,6 @@ func readTokens(path string) ([][sha256.Size]byte, error) {
 }
 
 // validToken reports whether token may travel as an upload token.
-func validToken(token string) bool {
+func ValidToken(token string) bool {
 	return printable(token, MaxTokenLen)
 }

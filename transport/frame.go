@@ -254,7 +254,7 @@ func marshalRequest(req *Request) (meta, body []byte, err error) {
 	if req.ID != "" && !validID(req.ID) {
 		return nil, nil, fmt.Errorf("%w: request id %q is not 1 to %d printable ASCII bytes without spaces", scaler.ErrInvalidOptions, req.ID, MaxIDLen)
 	}
-	if req.Token != "" && !validToken(req.Token) {
+	if req.Token != "" && !ValidToken(req.Token) {
 		// The token is not quoted: errors are logged.
 		return nil, nil, fmt.Errorf("%w: the upload token is not 1 to %d printable ASCII bytes without spaces", scaler.ErrInvalidOptions, MaxTokenLen)
 	}
@@ -380,7 +380,7 @@ func requestExtras(meta []byte) (id, token string, ok bool) {
 		return "", "", false
 	}
 	token = string(rest[1:])
-	return id, token, validToken(token)
+	return id, token, ValidToken(token)
 }
 
 // marshalResult returns the metadata and body of resp's result frame.

@@ -58,6 +58,7 @@ func main() {
 	linkTTL := flag.Duration("link-ttl", time.Hour, "how long a link works: presigned links, and http links with --link-secret")
 	limits := serverflags.Register(flag.CommandLine)
 	tlsFlags := serverflags.RegisterTLS(flag.CommandLine)
+	accessFlags := serverflags.RegisterAccess(flag.CommandLine)
 	scalerTLS := flag.Bool("scaler-tls", false, "speak TLS to the scale servers (implied by the other --scaler-tls flags)")
 	scalerCA := flag.String("scaler-tls-ca", "", "PEM CA certificates that sign the scale servers' (default: the system's)")
 	scalerCert := flag.String("scaler-tls-cert", "", "PEM certificate the gateway presents to the scale servers, for mutual TLS")
@@ -67,6 +68,7 @@ func main() {
 		{Title: "Listening", Flags: []string{"ip", "port", "http", "page"}},
 		{Title: "Scale servers", Flags: []string{"scaler", "scaler-protocol", "scaler-tls", "scaler-tls-ca", "scaler-tls-cert", "scaler-tls-key", "scaler-tls-server-name"}},
 		{Title: "TLS", Flags: serverflags.TLSFlags},
+		{Title: "Who may upload", Flags: serverflags.AccessFlags},
 		{Title: "Results", Flags: []string{"dir", "store", "quality"}},
 		{Title: "Links", Flags: []string{"links", "public-url", "link-secret", "link-ttl"}},
 		{Title: "Limits", Flags: serverflags.LimitFlags},
@@ -98,6 +100,10 @@ func main() {
 	var tlsConfig, scalerConfig *tls.Config
 	if err == nil {
 		tlsConfig, err = tlsFlags.Config()
+	}
+	var access *transport.Access
+	if err == nil {
+		access, err = accessFlags.Access()
 	}
 	if err == nil {
 		scalerConfig, err = serverflags.ClientTLS(*scalerTLS, *scalerCA, *scalerName, *scalerCert, *scalerKey)
@@ -154,6 +160,7 @@ func main() {
 	}
 	gateway := limits.Server(gw)
 	gateway.TLSConfig, gateway.RequireTLS = tlsConfig, tlsFlags.Require
+	gateway.Access = access
 	reg := &metrics.Registry{}
 	gateway.Observe = admin.Requests(reg, gateway, slog.Default())
 	web := http.NewServeMux()
@@ -169,6 +176,7 @@ func main() {
 			HandlerTimeout: limits.HandlerTimeout,
 			WriteTimeout:   limits.WriteTimeout,
 			Budget:         gateway.Budget, // the TCP port's: one budget for what is being received
+			Access:         access,         // and one count of each client's uploads
 			Observe:        gateway.Observe,
 		})
 		web.HandleFunc("GET /{$}", escala.UploadPage)

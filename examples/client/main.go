@@ -80,8 +80,9 @@ func run() int {
 	useTLS := flag.Bool("tls", false, "connect with TLS (implied by --tls-ca and --tls-server-name)")
 	tlsCA := flag.String("tls-ca", "", "PEM CA certificates that sign the gateway's (default: the system's)")
 	tlsName := flag.String("tls-server-name", "", "name the gateway's certificate must have (default: --ip)")
+	token := flag.String("auth-token", "", "upload token, for a gateway with --auth-tokens; better given as the variable, which the process list does not show")
 	prog := &serverflags.Program{Name: "client", ArgHint: "name images with --image", Groups: []serverflags.Group{
-		{Title: "Gateway", Flags: []string{"ip", "port", "timeout", "tls", "tls-ca", "tls-server-name"}},
+		{Title: "Gateway", Flags: []string{"ip", "port", "timeout", "tls", "tls-ca", "tls-server-name", "auth-token"}},
 		{Title: "Images", Flags: []string{"image", "dir", "out", "concurrency"}},
 		{Title: "Version", Flags: []string{"version"}},
 	}}
@@ -92,6 +93,8 @@ func run() int {
 		return usage("--image or --dir is required")
 	case *concurrency < 1:
 		return usage(fmt.Sprintf("--concurrency %d is not at least 1", *concurrency))
+	case *token != "" && !transport.ValidToken(*token):
+		return usage(fmt.Sprintf("--auth-token is not 1 to %d printable characters without spaces", transport.MaxTokenLen))
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -100,7 +103,7 @@ func run() int {
 	if err != nil {
 		return usage(fmt.Sprintf("--tls-ca: %v", err))
 	}
-	c := &transport.Client{Addr: net.JoinHostPort(*ip, strconv.Itoa(*port)), TLSConfig: tlsConfig}
+	c := &transport.Client{Addr: net.JoinHostPort(*ip, strconv.Itoa(*port)), TLSConfig: tlsConfig, Token: *token}
 	defer c.Close()
 	r := &batch.Runner{Client: c, Concurrency: *concurrency, Timeout: *timeout, Bar: batch.IsTerminal(os.Stdout)}
 	if tlsConfig != nil {

@@ -19,7 +19,7 @@ func Requests(reg *metrics.Registry, srv *transport.Server, logger *slog.Logger)
 	var requests, in, out, storeErrors *metrics.CounterVec
 	var phases *metrics.HistogramVec
 	if reg != nil {
-		requests = reg.Counter("escala_requests_total", "Requests answered, by protocol and result (ok, invalid, too_large, busy, unavailable, timeout, bad_request, internal).", "protocol", "result")
+		requests = reg.Counter("escala_requests_total", "Requests answered, by protocol and result (ok, invalid, too_large, busy, unavailable, timeout, bad_request, unauthorized, limited, internal).", "protocol", "result")
 		phases = reg.Histogram("escala_phase_seconds", "Time each phase of a request took: receive, lookup, decode, scale, encode, store, reply.", metrics.DurationBuckets, "phase")
 		in = reg.Counter("escala_received_bytes_total", "Bytes of the requests received.", "protocol")
 		out = reg.Counter("escala_sent_bytes_total", "Bytes of the replies sent.", "protocol")
@@ -30,7 +30,7 @@ func Requests(reg *metrics.Registry, srv *transport.Server, logger *slog.Logger)
 	return func(t *transport.Trace) {
 		level := slog.LevelInfo
 		switch t.Result {
-		case "busy", "unavailable", "timeout":
+		case "busy", "unavailable", "timeout", "unauthorized", "limited":
 			level = slog.LevelWarn
 		case "internal":
 			level = slog.LevelError
