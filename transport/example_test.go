@@ -11,6 +11,8 @@ import (
 
 	"github.com/escala-img/escala/scaler"
 	"github.com/escala-img/escala/transport"
+	"os"
+	"path/filepath"
 )
 
 // A scale server and a client of it, in one process. The client is a
@@ -80,4 +82,52 @@ func ExampleServer_Shutdown() {
 	}
 	fmt.Println(<-served)
 	// Output: transport: server closed
+}
+
+// An Access serves only the holders of a token of its file, each within
+// its limits; a Client sends its Token with each request.
+func ExampleAccess() {
+	dir, err := os.MkdirTemp("", "tokens")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	tokens := filepath.Join(dir, "tokens")
+	if err := os.WriteFile(tokens, []byte("# one a line\nsecret-for-the-shop\n"), 0o600); err != nil {
+		log.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := &transport.Server{
+		Handler: transport.HandlerFunc(func(ctx context.Context, req *transport.Request) (*transport.Response, error) {
+			return &transport.Response{Location: "stored"}, nil
+		}),
+		Access: &transport.Access{
+			Tokens:      &transport.TokenFile{Path: tokens},
+			Rate:        10, // requests a second, per address and per token
+			Concurrency: 4,
+		},
+	}
+	go srv.Serve(l)
+	defer srv.Close()
+
+	for _, token := range []string{"", "a-guess", "secret-for-the-shop"} {
+		c := &transport.Client{Addr: l.Addr().String(), Token: token}
+		resp, err := c.Do(context.Background(), &transport.Request{Body: []byte("an image")})
+		switch {
+		case errors.Is(err, transport.ErrUnauthorized):
+			fmt.Println("refused:", err)
+		case err != nil:
+			log.Fatal(err)
+		default:
+			fmt.Println("served:", resp.Location)
+		}
+		c.Close()
+	}
+	// Output:
+	// refused: remote: transport: unauthorized: this server needs an upload token, and the request carries none
+	// refused: remote: transport: unauthorized: the upload token is not accepted
+	// served: stored
 }
