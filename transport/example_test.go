@@ -8,11 +8,11 @@ import (
 	"log"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 
 	"github.com/escala-img/escala/scaler"
 	"github.com/escala-img/escala/transport"
-	"os"
-	"path/filepath"
 )
 
 // A scale server and a client of it, in one process. The client is a
