@@ -1,6 +1,7 @@
 package examples_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"net/http"
@@ -51,6 +52,15 @@ func TestTLSPrograms(t *testing.T) {
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool()}}}
 	if got, err := hc.Get(resp.Location); err != nil || got.StatusCode != 200 {
 		t.Errorf("GET %s over HTTPS = %v, %v", resp.Location, got, err)
+	} else {
+		got.Body.Close()
+	}
+	// The upload page's POST /upload, over HTTPS.
+	if !strings.HasPrefix(gw.URL(), "https://") {
+		t.Errorf("the gateway serves %s, want https", gw.URL())
+	}
+	if got, err := hc.Post(gw.URL()+"/upload", "image/jpeg", bytes.NewReader(sample.JPEG(40, 30))); err != nil || got.StatusCode != 200 {
+		t.Errorf("POST /upload over HTTPS = %v, %v", got, err)
 	} else {
 		got.Body.Close()
 	}

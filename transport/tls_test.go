@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/binary"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -69,6 +71,27 @@ func TestTLSRoundTrip(t *testing.T) {
 	line, _ := bufio.NewReader(tc).ReadString('\n')
 	if !strings.HasPrefix(line, "Error: ") && !strings.HasPrefix(line, "Imagen escalada") {
 		t.Errorf("raw upload over TLS got %q, want one reply line", line)
+	}
+	// The original gateway's framing, in TLS: two requests on one
+	// connection.
+	fc, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: ca.Pool(), ServerName: "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fc.Close()
+	fc.SetDeadline(time.Now().Add(10 * time.Second))
+	for _, body := range []string{"first", "second body"} {
+		if _, err := fc.Write(append(binary.BigEndian.AppendUint32(nil, uint32(len(body))), body...)); err != nil {
+			t.Fatal(err)
+		}
+		var n [4]byte
+		if _, err := io.ReadFull(fc, n[:]); err != nil {
+			t.Fatalf("framed request over TLS: %v", err)
+		}
+		reply := make([]byte, binary.BigEndian.Uint32(n[:]))
+		if _, err := io.ReadFull(fc, reply); err != nil || string(reply) != body {
+			t.Errorf("framed request %q over TLS got %q, %v", body, reply, err)
+		}
 	}
 }
 
