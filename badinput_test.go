@@ -3,6 +3,7 @@ package escala_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -65,11 +66,14 @@ func (l *badLog) from(off int) (string, int) {
 }
 
 // badSystem is a scale server and a gateway that scales through it and
-// stores in a folder served over HTTP, all on loopback.
+// stores in a folder served over HTTP, all on loopback. Both serve TLS
+// beside plaintext; a second gateway, strict, requires TLS and reaches the
+// scale server over TLS.
 type badSystem struct {
-	gateway, scaler string // addresses
-	log             *badLog
-	photos          [][]byte // good uploads, 40×30 to 54×30
+	gateway, scaler, strict string // addresses
+	rig                     *tlsRig
+	log                     *badLog
+	photos                  [][]byte // good uploads, 40×30 to 54×30
 
 	mu    sync.Mutex
 	peers map[string]*badCase // the case of each client address
@@ -77,11 +81,11 @@ type badSystem struct {
 
 func startBadSystem(t testing.TB) *badSystem {
 	t.Helper()
-	s := &badSystem{log: &badLog{}, peers: map[string]*badCase{}}
+	s := &badSystem{rig: newTLSRig(t), log: &badLog{}, peers: map[string]*badCase{}}
 	logger := slog.New(slog.NewTextHandler(s.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	// Registered first, so run last: once every connection has ended.
 	t.Cleanup(func() { s.checkLog(t) })
-	serve := func(h transport.Handler) string {
+	serve := func(h transport.Handler, requireTLS bool) string {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
@@ -94,6 +98,8 @@ func startBadSystem(t testing.TB) *badSystem {
 			ReadTimeout:    2 * time.Second,
 			WriteTimeout:   2 * time.Second,
 			HandlerTimeout: badWait,
+			TLSConfig:      s.rig.server,
+			RequireTLS:     requireTLS,
 		}
 		done := make(chan error, 1)
 		go func() { done <- srv.Serve(l) }()
@@ -110,7 +116,7 @@ func startBadSystem(t testing.TB) *badSystem {
 		})
 		return l.Addr().String()
 	}
-	s.scaler = serve(&transport.ScaleHandler{Logger: logger})
+	s.scaler = serve(&transport.ScaleHandler{Logger: logger}, false)
 	dir, err := store.NewDir(t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +126,10 @@ func startBadSystem(t testing.TB) *badSystem {
 	t.Cleanup(files.Close)
 	client := &transport.Client{Addr: s.scaler, IdleTimeout: badIdle / 2}
 	t.Cleanup(func() { client.Close() })
-	s.gateway = serve(&escala.Gateway{Scaler: client, Store: dir, BaseURL: files.URL + "/", Logger: logger})
+	s.gateway = serve(&escala.Gateway{Scaler: client, Store: dir, BaseURL: files.URL + "/", Logger: logger}, false)
+	secure := &transport.Client{Addr: s.scaler, IdleTimeout: badIdle / 2, TLSConfig: s.rig.client}
+	t.Cleanup(func() { secure.Close() })
+	s.strict = serve(&escala.Gateway{Scaler: secure, Store: dir, BaseURL: files.URL + "/", Logger: logger}, true)
 	for i := range 8 {
 		s.photos = append(s.photos, sample.JPEG(40+2*i, 30))
 	}
@@ -179,11 +188,16 @@ const (
 type badCase struct {
 	name   string
 	scaler bool               // sent to the scale server, not the gateway
+	strict bool               // sent to the gateway that requires TLS
+	tls    bool               // sent over TLS: data, or req, travel inside it
 	proto  transport.Protocol // how the answer is read
 	data   []byte             // written on a fresh connection
 	req    *transport.Request // instead of data: sent by a transport.Client
 	end    badEnd
 	want   badWant
+	// plainOnly: not sent again over TLS, where a representative subset
+	// of a large group whose cases differ only in their bytes is enough.
+	plainOnly bool
 }
 
 // badWant is the answer a badCase must get.
@@ -194,6 +208,9 @@ type badWant struct {
 	words []string
 	// silent: the server closes without answering.
 	silent bool
+	// records: the server answers with nothing but whole TLS records (of
+	// its side of a handshake, or an alert), if anything, and closes.
+	records bool
 	// closes: after a native error frame, the server closes; otherwise
 	// the connection must serve a next request.
 	closes bool
@@ -220,6 +237,8 @@ func badCode(code transport.Code, closes bool, words ...string) badWant {
 
 func badSilent() badWant { return badWant{silent: true} }
 
+func badRecords() badWant { return badWant{records: true} }
+
 func badServed(w, h int) badWant { return badWant{w: w, h: h} }
 
 // badSentinels are what a RemoteError of each code must match.
@@ -238,6 +257,12 @@ var badSentinels = map[transport.Code]error{
 // connection), that nothing panics, that the memory allocated meanwhile
 // stays far below what the input asks for, and that the next client, an
 // original one uploading a good JPEG, is served.
+//
+// The servers serve TLS beside plaintext, and the cases are sent twice:
+// in plaintext, and over TLS (the tls/ subtests; of some groups, a sample:
+// see badSampled), where every other next client connects over TLS too.
+// The tls/ pass adds hostile handshakes, and plaintext sent to a gateway
+// that requires TLS.
 func TestBadInput(t *testing.T) {
 	sys := startBadSystem(t)
 	var cases []badCase
@@ -253,10 +278,35 @@ func TestBadInput(t *testing.T) {
 	} {
 		cases = append(cases, group...)
 	}
+	secure := badOverTLS(cases)
+	secure = append(secure, badHandshakes(t, sys.rig)...)
+	secure = append(secure, badRequireTLS()...)
+	t.Logf("%d bad-input cases in plaintext: %s", len(cases), badGroups(cases, ""))
+	t.Logf("%d over TLS: %s", len(secure), badGroups(secure, "tls/"))
+	var most uint64
+	var mostName string
+	for _, pass := range []struct {
+		cases []badCase
+		tls   bool // of every other next client
+	}{{cases, false}, {secure, true}} {
+		for i, tc := range pass.cases {
+			t.Run(tc.name, func(t *testing.T) {
+				if alloc := sys.run(t, i, tc, pass.tls && i%2 == 1); alloc > most {
+					most, mostName = alloc, tc.name
+				}
+			})
+		}
+	}
+	t.Logf("the most any case allocated: %.1f MiB, by %s", float64(most)/(1<<20), mostName)
+}
+
+// badGroups returns the groups of cases, the first part of their names
+// after prefix, and how many cases each has.
+func badGroups(cases []badCase, prefix string) string {
 	var groups []string
 	count := map[string]int{}
 	for _, tc := range cases {
-		g, _, _ := strings.Cut(tc.name, "/")
+		g, _, _ := strings.Cut(strings.TrimPrefix(tc.name, prefix), "/")
 		if count[g] == 0 {
 			groups = append(groups, g)
 		}
@@ -265,22 +315,43 @@ func TestBadInput(t *testing.T) {
 	for i, g := range groups {
 		groups[i] = fmt.Sprintf("%s %d", g, count[g])
 	}
-	t.Logf("%d bad-input cases: %s", len(cases), strings.Join(groups, ", "))
-	var most uint64
-	var mostName string
-	for i, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			if alloc := sys.run(t, i, tc); alloc > most {
-				most, mostName = alloc, tc.name
-			}
-		})
+	return strings.Join(groups, ", ")
+}
+
+// badSampled are the groups of cases that differ only in the bytes sent,
+// which TLS carries as it carries any others: the TLS pass sends every
+// third case of each (and four cuts of each format of the truncated
+// group: see badTruncations), to keep its time near that of the
+// plaintext pass. The groups about how a request is framed and how its
+// connection behaves are sent whole.
+var badSampled = map[string]bool{"random": true, "bomb": true, "empty image": true, "options": true}
+
+// badOverTLS returns the cases to be sent over TLS, each named under
+// tls/. Each makes sense inside TLS as it does in plaintext: the
+// connection cases end the TLS connection as they end a plaintext one (a
+// half-close is TLS's close_notify; a close sends it too, and then the
+// TCP FIN; a reset resets the TCP connection under TLS), and a stall,
+// after a completed handshake, is a stall of the stream inside.
+func badOverTLS(cases []badCase) []badCase {
+	var out []badCase
+	seen := map[string]int{}
+	for _, tc := range cases {
+		g, _, _ := strings.Cut(tc.name, "/")
+		seen[g]++
+		if tc.plainOnly || badSampled[g] && seen[g]%3 != 0 {
+			continue
+		}
+		tc.name = "tls/" + tc.name
+		tc.tls = true
+		out = append(out, tc)
 	}
-	t.Logf("the most any case allocated: %.1f MiB, by %s", float64(most)/(1<<20), mostName)
+	return out
 }
 
 // run sends tc, checks its answer, the log and the memory allocated, and
-// then that a good upload is served. It returns the bytes allocated.
-func (s *badSystem) run(t testing.TB, i int, tc badCase) uint64 {
+// then that a good upload is served, over TLS if nextTLS. It returns the
+// bytes allocated.
+func (s *badSystem) run(t testing.TB, i int, tc badCase, nextTLS bool) uint64 {
 	_, logStart := s.log.from(0)
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -299,47 +370,67 @@ func (s *badSystem) run(t testing.TB, i int, tc badCase) uint64 {
 	if check != nil {
 		check()
 	}
-	s.checkNext(t, i, &tc)
+	s.checkNext(t, i, &tc, nextTLS)
 	if log, _ := s.log.from(logStart); strings.Contains(log, "panic") {
 		t.Errorf("the servers logged a panic:\n%s", badPanicLines(log))
 	}
 	return alloc
 }
 
-// dial connects to the gateway or the scale server for tc.
-func (s *badSystem) dial(t testing.TB, toScaler bool, tc *badCase) *net.TCPConn {
+// dial connects to the server of tc: the gateway, the scale server or
+// the gateway that requires TLS. It returns the connection to write and
+// read, over TLS with its handshake done if tc.tls, and the TCP
+// connection under it.
+func (s *badSystem) dial(t testing.TB, tc *badCase) (net.Conn, *net.TCPConn) {
 	t.Helper()
 	addr := s.gateway
-	if toScaler {
+	switch {
+	case tc.scaler:
 		addr = s.scaler
+	case tc.strict:
+		addr = s.strict
 	}
-	c, err := net.Dial("tcp", addr)
+	nc, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.Close() })
-	c.SetDeadline(time.Now().Add(badWait))
+	t.Cleanup(func() { nc.Close() })
+	nc.SetDeadline(time.Now().Add(badWait))
 	s.mu.Lock()
-	s.peers[c.LocalAddr().String()] = tc
+	s.peers[nc.LocalAddr().String()] = tc
 	s.mu.Unlock()
-	return c.(*net.TCPConn)
+	tcp := nc.(*net.TCPConn)
+	if !tc.tls {
+		return tcp, tcp
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), badWait)
+	defer cancel()
+	c, err := s.rig.handshake(ctx, tcp)
+	if err != nil {
+		t.Fatalf("TLS handshake: %v", err)
+	}
+	return c, tcp
 }
 
 // exchange writes tc.data on a fresh connection and reads the answer; it
 // returns the checks to make after the memory has been measured.
 func (s *badSystem) exchange(t testing.TB, tc badCase) func() {
-	c := s.dial(t, tc.scaler, &tc)
+	c, tcp := s.dial(t, &tc)
 	wrote := make(chan error, 1)
 	go func() {
-		_, err := c.Write(tc.data)
+		var err error
+		if len(tc.data) > 0 {
+			_, err = c.Write(tc.data)
+		}
 		switch tc.end {
 		case badHalfClose:
-			c.CloseWrite()
+			// A TCP half-close, or TLS's close_notify.
+			c.(interface{ CloseWrite() error }).CloseWrite()
 		case badClose:
 			c.Close()
 		case badReset:
-			c.SetLinger(0)
-			c.Close()
+			tcp.SetLinger(0)
+			tcp.Close()
 		}
 		wrote <- err
 	}()
@@ -368,6 +459,10 @@ func (s *badSystem) checkReply(t testing.TB, tc badCase, reply []byte, err error
 	case tc.want.silent:
 		if len(reply) != 0 {
 			t.Errorf("answer %q, want the connection closed without one", reply)
+		}
+	case tc.want.records:
+		if err := badTLSRecords(reply); err != nil {
+			t.Errorf("answer of %d bytes starting % x: %v; want nothing but whole TLS records", len(reply), reply[:min(len(reply), 16)], err)
 		}
 	case tc.want.w != 0 && strings.HasPrefix(line, badLinkLine):
 		link, ok := strings.CutSuffix(line[len(badLinkLine):], "\n")
@@ -400,7 +495,7 @@ func badCheckMessage(t testing.TB, msg string, words []string) {
 
 // checkFrame checks the native answer f, and what the connection does
 // after it.
-func (s *badSystem) checkFrame(t testing.TB, tc badCase, c *net.TCPConn, f *badFrame, err error) {
+func (s *badSystem) checkFrame(t testing.TB, tc badCase, c net.Conn, f *badFrame, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatalf("reading the answer: %v", err)
@@ -451,9 +546,12 @@ func badCheckRemote(t testing.TB, err error, want badWant) {
 }
 
 // doClient sends tc.req to the scale server with a transport.Client of
-// its own, so on a fresh connection.
+// its own, so on a fresh connection, over TLS if tc.tls.
 func (s *badSystem) doClient(t testing.TB, tc badCase) func() {
 	c := &transport.Client{Addr: s.scaler}
+	if tc.tls {
+		c.TLSConfig = s.rig.client
+	}
 	t.Cleanup(func() { c.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), badWait)
 	t.Cleanup(cancel)
@@ -477,12 +575,13 @@ func (s *badSystem) doClient(t testing.TB, tc badCase) func() {
 	}
 }
 
-// checkNext uploads a good JPEG as the original client does, and checks
-// that its link serves a gray JPEG of half its size.
-func (s *badSystem) checkNext(t testing.TB, i int, tc *badCase) {
+// checkNext uploads a good JPEG to the gateway as the original client
+// does, over TLS if secure, and checks that its link serves a gray JPEG of
+// half its size.
+func (s *badSystem) checkNext(t testing.TB, i int, tc *badCase, secure bool) {
 	t.Helper()
 	photo := s.photos[i%len(s.photos)]
-	c := s.dial(t, false, &badCase{name: tc.name + ", the next client"})
+	c, _ := s.dial(t, &badCase{name: tc.name + ", the next client", tls: secure})
 	if _, err := c.Write(photo); err != nil {
 		t.Fatalf("next client: %v", err)
 	}
@@ -595,7 +694,8 @@ var badSpare = map[string]int{"gif": 1, "webp": 1, "tiff": 16}
 // badTruncations cuts every format at 16 points spread over the file, from
 // 1 byte to all but the last, and sends the pieces as an original client
 // that then half-closes, to the gateway, and natively to the scale server,
-// which decodes with other decoders.
+// which decodes with other decoders. Over TLS, four of the cuts are sent:
+// the first byte alone, a third, two thirds, and all but the last byte.
 func badTruncations(t testing.TB) []badCase {
 	var cases []badCase
 	for _, f := range badFormats(t) {
@@ -609,9 +709,10 @@ func badTruncations(t testing.TB) []badCase {
 				want.w, want.h = 32, 24
 			}
 			piece := f.data[:cut]
+			plainOnly := k%5 != 0
 			cases = append(cases,
-				badCase{name: fmt.Sprintf("truncated/raw/%s/%d of %d", f.name, cut, len(f.data)), proto: transport.Raw, data: piece, want: want},
-				badCase{name: fmt.Sprintf("truncated/native/%s/%d of %d", f.name, cut, len(f.data)), scaler: true, req: &transport.Request{Body: piece}, want: want})
+				badCase{name: fmt.Sprintf("truncated/raw/%s/%d of %d", f.name, cut, len(f.data)), proto: transport.Raw, data: piece, want: want, plainOnly: plainOnly},
+				badCase{name: fmt.Sprintf("truncated/native/%s/%d of %d", f.name, cut, len(f.data)), scaler: true, req: &transport.Request{Body: piece}, want: want, plainOnly: plainOnly})
 		}
 	}
 	return cases
@@ -863,7 +964,9 @@ func badConnections() []badCase {
 	return []badCase{
 		conn("nothing, then close", transport.Raw, nil, badClose, badWant{}),
 		conn("nothing, then half-close", transport.Raw, nil, badHalfClose, badSilent()),
-		conn("nothing, then wait", transport.Raw, nil, badKeepOpen, badSilent()),
+		// Over TLS, TestSlowloris holds connections idle after their
+		// handshake, and checks when they are cut off.
+		{name: "connection/nothing, then wait", proto: transport.Raw, end: badKeepOpen, want: badSilent(), plainOnly: true},
 		conn("half a jpeg, then half-close", transport.Raw, half, badHalfClose, badErr("invalid image", "truncated")),
 		conn("half a jpeg, then stall", transport.Raw, half, badKeepOpen, badErr("stalled")),
 		conn("half a jpeg, then close", transport.Raw, half, badClose, badWant{}),
@@ -875,6 +978,85 @@ func badConnections() []badCase {
 		conn("native: half a jpeg in a whole frame", transport.Native, badFrameBytes(1, 1, badMeta(nil), half), badKeepOpen,
 			badCode(transport.CodeInvalidImage, false, "invalid image", "truncated")),
 	}
+}
+
+// badHandshakes are TLS handshakes gone wrong, written as bytes on the
+// TCP connection: cut, garbled or stalled. The server must close the
+// connection, having sent at most its side of the handshake and an alert;
+// one that stalls is cut off by the bound of the handshake, of at most
+// twice the StallTimeout. (TestSlowloris holds handshakes that stall in
+// the ClientHello, and checks when they are cut off.)
+func badHandshakes(tb testing.TB, rig *tlsRig) []badCase {
+	// A ClientHello as Go's clients send by default, with a hybrid
+	// post-quantum key share: 1.3 KiB, in one record.
+	cfg := rig.client.Clone()
+	cfg.CurvePreferences = nil
+	hello := clientHello(tb, cfg)
+	old := clientHello(tb, &tls.Config{ServerName: "127.0.0.1", MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS10})
+	half := hello[:len(hello)/2]
+	handshake := func(name string, data []byte, end badEnd, want badWant) badCase {
+		return badCase{name: "tls/handshake/" + name, proto: transport.Raw, data: data, end: end, want: want}
+	}
+	return []badCase{
+		handshake("the record type alone, then half-close", []byte{0x16}, badHalfClose, badSilent()),
+		handshake("half a ClientHello, then half-close", half, badHalfClose, badSilent()),
+		handshake("half a ClientHello, then close", half, badClose, badWant{}),
+		handshake("half a ClientHello, then reset", half, badReset, badWant{}),
+		handshake("a ClientHello, then half-close", hello, badHalfClose, badRecords()),
+		handshake("a ClientHello, then close", hello, badClose, badWant{}),
+		handshake("a ClientHello, then stall", hello, badKeepOpen, badRecords()),
+		handshake("a ClientHello, then garbage", append(bytes.Clone(hello), badRandomBytes(20, 256)...), badKeepOpen, badRecords()),
+		handshake("a ClientHello twice", append(bytes.Clone(hello), hello...), badKeepOpen, badRecords()),
+		handshake("a ClientHello of TLS 1.0 only", old, badKeepOpen, badRecords()),
+		handshake("garbage after the record type", append([]byte{0x16}, badRandomBytes(21, 4096)...), badKeepOpen, badRecords()),
+		handshake("a record of 65535 bytes", append([]byte{0x16, 3, 1, 0xff, 0xff}, badRandomBytes(22, 1024)...), badKeepOpen, badRecords()),
+		handshake("a handshake record of random bytes", append([]byte{0x16, 3, 1, 0, 64}, badRandomBytes(23, 64)...), badKeepOpen, badRecords()),
+		handshake("an empty handshake record", []byte{0x16, 3, 1, 0, 0}, badKeepOpen, badRecords()),
+		// With TLS on, four bytes that read as a framed length from
+		// 0x16000000 start a TLS record (see Detection), which ends here
+		// before its header is whole.
+		handshake("a framed length of 0x16000001", binary.BigEndian.AppendUint32(nil, 0x16000001), badHalfClose, badSilent()),
+	}
+}
+
+// badRequireTLS sends plaintext to the gateway that requires TLS, which
+// must answer that TLS is required, in the protocol of the request, and
+// then requests over TLS, which it serves.
+func badRequireTLS() []badCase {
+	jpg := sample.JPEG(64, 48)
+	strict := func(name string, secure bool, proto transport.Protocol, data []byte, end badEnd, want badWant) badCase {
+		return badCase{name: "tls/require tls/" + name, strict: true, tls: secure, proto: proto, data: data, end: end, want: want}
+	}
+	required := badErr("connect with TLS")
+	return []badCase{
+		strict("plaintext jpeg", false, transport.Raw, jpg, badKeepOpen, required),
+		strict("plaintext jpeg, then half-close", false, transport.Raw, jpg, badHalfClose, required),
+		strict("two plaintext bytes, then half-close", false, transport.Raw, jpg[:2], badHalfClose, required),
+		strict("plaintext native request", false, transport.Native, badFrameBytes(1, 1, badMeta(nil), jpg), badKeepOpen,
+			badCode(transport.CodeBadRequest, true, "connect with TLS")),
+		strict("plaintext framed request", false, transport.Framed, badFramedBytes(jpg), badKeepOpen, required),
+		strict("plaintext, nothing, then half-close", false, transport.Raw, nil, badHalfClose, badSilent()),
+		strict("jpeg over TLS", true, transport.Raw, jpg, badKeepOpen, badServed(32, 24)),
+		strict("native request over TLS", true, transport.Native, badFrameBytes(1, 1, badMeta(nil), jpg), badKeepOpen, badServed(32, 24)),
+	}
+}
+
+// badTLSRecords checks that b is a sequence of whole TLS records.
+func badTLSRecords(b []byte) error {
+	for n := 0; len(b) > 0; n++ {
+		if len(b) < 5 {
+			return fmt.Errorf("record %d is cut in its header", n+1)
+		}
+		typ, l := b[0], int(binary.BigEndian.Uint16(b[3:]))
+		if typ < 20 || typ > 23 || b[1] != 3 {
+			return fmt.Errorf("record %d has type %d, version % x", n+1, typ, b[1:3])
+		}
+		if 5+l > len(b) {
+			return fmt.Errorf("record %d of %d bytes is cut after %d", n+1, l, len(b)-5)
+		}
+		b = b[5+l:]
+	}
+	return nil
 }
 
 // A badFile is an image file of a given format.

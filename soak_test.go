@@ -24,6 +24,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -44,7 +45,9 @@ var (
 
 // soakSystem is the whole system in process on loopback: two scale
 // servers, a gateway that spreads its work over them, and the HTTP server
-// of the results, wired as examples/asyncserver wires them.
+// of the results, wired as examples/asyncserver wires them. With TLS, the
+// gateway serves it beside plaintext, and reaches the second scale server,
+// which requires it, over TLS.
 type soakSystem struct {
 	gatewayAddr string // host:port of the gateway
 	filesURL    string // "http://" and the address of the HTTP server
@@ -58,12 +61,15 @@ type soakSystem struct {
 	served   chan error // what each Serve returned
 	serving  int
 	once     sync.Once
+
+	scaled [2]atomic.Int64 // requests each scale server answered with a result
 }
 
 // startSoakSystem starts gateway and files, whose timeouts the caller has
-// set, with their handlers, and two scale servers behind the gateway. It
-// is stopped when the test ends, if stop has not been called before.
-func startSoakSystem(t testing.TB, gateway *transport.Server, files *http.Server) *soakSystem {
+// set, with their handlers, and two scale servers behind the gateway, with
+// TLS from rig unless it is nil. It is stopped when the test ends, if stop
+// has not been called before.
+func startSoakSystem(t testing.TB, gateway *transport.Server, files *http.Server, rig *tlsRig) *soakSystem {
 	t.Helper()
 	s := &soakSystem{gateway: gateway, files: files, served: make(chan error, 4)}
 	listen := func() net.Listener {
@@ -75,11 +81,20 @@ func startSoakSystem(t testing.TB, gateway *transport.Server, files *http.Server
 	}
 	balancer := &transport.Balancer{}
 	s.balancer = balancer
-	for range 2 {
+	for i := range 2 {
 		l := listen()
 		srv := &transport.Server{Handler: &transport.ScaleHandler{Logger: quiet}, Logger: quiet}
+		srv.Observe = func(tr *transport.Trace) {
+			if tr.Result == "ok" {
+				s.scaled[i].Add(1)
+			}
+		}
 		s.scalers = append(s.scalers, srv)
 		c := &transport.Client{Addr: l.Addr().String()}
+		if rig != nil && i == 1 {
+			srv.TLSConfig, srv.RequireTLS = rig.server, true
+			c.TLSConfig = rig.client
+		}
 		s.clients = append(s.clients, c)
 		balancer.Scalers = append(balancer.Scalers, c)
 		s.serve(func() error { return srv.Serve(l) })
@@ -94,6 +109,9 @@ func startSoakSystem(t testing.TB, gateway *transport.Server, files *http.Server
 	files.Handler = store.Handler(dir)
 	gateway.Handler = &escala.Gateway{Scaler: balancer, Store: dir, BaseURL: s.filesURL, Logger: quiet}
 	gateway.Logger = quiet
+	if rig != nil {
+		gateway.TLSConfig = rig.server
+	}
 	s.serve(func() error { return files.Serve(hl) })
 	s.serve(func() error { return gateway.Serve(gl) })
 	t.Cleanup(func() { s.stop(t) })
@@ -147,23 +165,32 @@ func (s *soakSystem) stop(tb testing.TB) {
 	})
 }
 
-// uploadRaw sends data as the original client does, half-closing its
-// side afterwards if asked, and returns the link of the reply line.
-func uploadRaw(ctx context.Context, addr string, data []byte, halfClose bool) (string, error) {
+// uploadRaw sends data as the original client does, over TLS if rig is
+// not nil, half-closing its side afterwards if asked (in TLS, with
+// close_notify), and returns the link of the reply line.
+func uploadRaw(ctx context.Context, addr string, data []byte, halfClose bool, rig *tlsRig) (string, error) {
 	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", addr)
+	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return "", err
 	}
-	defer c.Close()
+	defer nc.Close()
 	if end, ok := ctx.Deadline(); ok {
-		c.SetDeadline(end)
+		nc.SetDeadline(end)
+	}
+	c := nc
+	if rig != nil {
+		tc, err := rig.handshake(ctx, nc)
+		if err != nil {
+			return "", fmt.Errorf("TLS handshake: %w", err)
+		}
+		c = tc
 	}
 	if _, err := c.Write(data); err != nil {
 		return "", fmt.Errorf("sending the image: %w", err)
 	}
 	if halfClose {
-		if err := c.(*net.TCPConn).CloseWrite(); err != nil {
+		if err := c.(interface{ CloseWrite() error }).CloseWrite(); err != nil {
 			return "", err
 		}
 	}
@@ -356,9 +383,11 @@ func checkNoLeaks(t testing.TB, goroutines, fds int) {
 }
 
 // TestSoak has many clients send photos of all kinds and sizes, over the
-// raw and the native protocol, for -soak, and download every result.
-// Every request must succeed, and once the system is shut down it must
-// leave no goroutine and no file descriptor behind.
+// raw and the native protocol, for -soak, and download every result. Half
+// the clients connect over TLS, to the gateway that serves it beside
+// plaintext, which reaches one of its two scale servers over TLS. Every
+// request must succeed, and once the system is shut down it must leave no
+// goroutine and no file descriptor behind.
 func TestSoak(t *testing.T) {
 	race := raceEnabled()
 	photos := soakPhotos(t, race)
@@ -370,6 +399,7 @@ func TestSoak(t *testing.T) {
 	if race {
 		picks = slices.DeleteFunc(slices.Clone(photos), func(p *soakPhoto) bool { return p.w*p.h > 100_000 })
 	}
+	rig := newTLSRig(t)
 	goroutines, fds := resources()
 
 	sys := startSoakSystem(t, &transport.Server{}, &http.Server{
@@ -377,15 +407,17 @@ func TestSoak(t *testing.T) {
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       60 * time.Second,
-	})
+	}, rig)
 	clients := *soakClients
 	native := &transport.Client{Addr: sys.gatewayAddr}
+	nativeTLS := &transport.Client{Addr: sys.gatewayAddr, TLSConfig: rig.client}
 	hcTransport := &http.Transport{MaxIdleConnsPerHost: clients}
 	hc := &http.Client{Transport: hcTransport}
 
 	type result struct {
 		photo   *soakPhoto
 		proto   transport.Protocol
+		tls     bool
 		latency time.Duration
 		link    string
 		err     error
@@ -395,6 +427,12 @@ func TestSoak(t *testing.T) {
 	stopAt := start.Add(*soakFor)
 	var wg sync.WaitGroup
 	for i := range clients {
+		// The odd clients connect over TLS.
+		var secure *tlsRig
+		c := native
+		if i%2 == 1 {
+			secure, c = rig, nativeTLS
+		}
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(i), 0x50a6))
 			for k := 0; time.Now().Before(stopAt); k++ {
@@ -412,17 +450,17 @@ func TestSoak(t *testing.T) {
 				if rng.IntN(4) != 0 {
 					data = sample.WithComment(p.data, fmt.Sprintf("soak %d %d", i, k))
 				}
-				r := result{photo: p, proto: transport.Raw}
+				r := result{photo: p, proto: transport.Raw, tls: secure != nil}
 				if (i+k)%2 == 1 {
 					r.proto = transport.Native
 				}
 				began := time.Now()
 				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 				if r.proto == transport.Raw {
-					r.link, r.err = uploadRaw(ctx, sys.gatewayAddr, data, rng.IntN(4) == 0)
+					r.link, r.err = uploadRaw(ctx, sys.gatewayAddr, data, rng.IntN(4) == 0, secure)
 				} else {
 					var resp *transport.Response
-					resp, r.err = native.Do(ctx, &transport.Request{Body: data})
+					resp, r.err = c.Do(ctx, &transport.Request{Body: data})
 					if r.err == nil {
 						r.link = resp.Location
 						if resp.Width != p.w/2 || resp.Height != p.h/2 {
@@ -449,12 +487,18 @@ func TestSoak(t *testing.T) {
 	var failed []string
 	links := map[string]bool{}
 	count := map[transport.Protocol]int{}
+	secure := 0
 	for _, rs := range perClient {
 		for _, r := range rs {
 			count[r.proto]++
 			latencies = append(latencies, r.latency)
+			over := ""
+			if r.tls {
+				secure++
+				over = " over TLS"
+			}
 			if r.err != nil {
-				failed = append(failed, fmt.Sprintf("%v %v: %v", r.proto, r.photo, r.err))
+				failed = append(failed, fmt.Sprintf("%v%s %v: %v", r.proto, over, r.photo, r.err))
 				continue
 			}
 			links[r.link] = true
@@ -462,16 +506,26 @@ func TestSoak(t *testing.T) {
 	}
 	slices.Sort(latencies)
 	n := len(latencies)
-	t.Logf("%d different photos, %.1f MB; race detector: %v", len(photos), float64(size)/1e6, race)
-	t.Logf("%d clients, %v: %d requests (%d raw, %d native; %d distinct results) in %v, %.1f req/s, latency p50 %v p99 %v max %v",
-		clients, *soakFor, n, count[transport.Raw], count[transport.Native], len(links), elapsed.Round(time.Millisecond),
+	t.Logf("%d different photos, %.1f MB; race detector: %v; the scale servers answered %d in plaintext, %d over TLS",
+		len(photos), float64(size)/1e6, race, sys.scaled[0].Load(), sys.scaled[1].Load())
+	t.Logf("%d clients, %v: %d requests (%d raw, %d native; %d over TLS; %d distinct results) in %v, %.1f req/s, latency p50 %v p99 %v max %v",
+		clients, *soakFor, n, count[transport.Raw], count[transport.Native], secure, len(links), elapsed.Round(time.Millisecond),
 		float64(n)/elapsed.Seconds(), latencies[n/2].Round(time.Millisecond), latencies[min(n-1, n*99/100)].Round(time.Millisecond),
 		latencies[n-1].Round(time.Millisecond))
 	if len(failed) > 0 {
 		t.Errorf("%d of %d requests failed; the first:\n%s", len(failed), n, strings.Join(failed[:min(10, len(failed))], "\n"))
 	}
 
+	if secure == 0 || secure == n {
+		t.Errorf("%d of %d requests over TLS, want some and not all", secure, n)
+	}
+	// The balancer would hide a scale server that failed every request.
+	if sys.scaled[0].Load() == 0 || sys.scaled[1].Load() == 0 {
+		t.Errorf("the scale servers answered %d requests in plaintext and %d over TLS, want some of each", sys.scaled[0].Load(), sys.scaled[1].Load())
+	}
+
 	native.Close()
+	nativeTLS.Close()
 	hcTransport.CloseIdleConnections()
 	sys.stop(t)
 	checkNoLeaks(t, goroutines, fds)
@@ -482,7 +536,8 @@ func TestSoak(t *testing.T) {
 // ends it.
 type slowConn struct {
 	kind  *slowKind
-	c     net.Conn
+	c     net.Conn  // over TLS, for a kind with tls
+	nc    net.Conn  // the TCP connection, c or the one under it
 	since time.Time // before the server's timeout started: before dialling
 
 	ended chan struct{} // closed when the server has ended the connection
@@ -495,6 +550,7 @@ type slowConn struct {
 type slowKind struct {
 	name  string
 	files bool   // to the HTTP server, not the gateway
+	tls   bool   // does a TLS handshake first; first and drip are sent inside
 	first []byte // sent at once
 	drip  []byte // then sent a byte per tick
 	limit time.Duration
@@ -503,10 +559,10 @@ type slowKind struct {
 	conns []*slowConn
 }
 
-// TestSlowloris holds 600 slow or idle connections open to the gateway and
-// to the HTTP server of the results: a normal client must still be served
-// at once, and each slow connection must be cut off by the timeout that
-// applies to it.
+// TestSlowloris holds 600 slow or idle connections open to the gateway,
+// some of them over TLS, and to the HTTP server of the results: a normal
+// client must still be served at once, and each slow connection must be
+// cut off by the timeout that applies to it.
 func TestSlowloris(t *testing.T) {
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
@@ -531,13 +587,23 @@ func TestSlowloris(t *testing.T) {
 	header = binary.BigEndian.AppendUint32(header, 32)   // metadata
 	header = binary.BigEndian.AppendUint32(header, 4096) // body
 	request := []byte("GET /abcdefghijklmnopqrstuvwxyz234567.jpg HTTP/1.1\r\nHost: files.test\r\nUser-Agent: slow\r\n\r\n")
+	rig := newTLSRig(t)
+	hello := clientHello(t, rig.client)
+	// A TLS handshake is bounded by the IdleTimeout that began when the
+	// connection was accepted, which is still running, and from its first
+	// byte, by ReadTimeout and twice the StallTimeout.
+	handshakeTimeout := min(idleTimeout, readTimeout, 2*stallTimeout)
 	kinds := []*slowKind{
 		// The kinds with the longest timeouts are opened first, so that
-		// all are open together.
-		{name: "gateway, raw upload dripping", first: jpg.Bytes()[:4], drip: jpg.Bytes()[4:], limit: readTimeout, reply: "Error: ", n: 125},
-		{name: "gateway, idle", limit: idleTimeout, n: 125},
-		{name: "gateway, native header then stalled", first: header, limit: stallTimeout, reply: "ESCL", n: 125},
-		{name: "gateway, framed length then stalled", first: []byte{0, 0, 16, 0}, limit: stallTimeout, n: 125},
+		// all are open together, and of those, the ones over TLS, which
+		// take longest to open.
+		{name: "gateway, TLS, raw upload dripping", tls: true, first: jpg.Bytes()[:4], drip: jpg.Bytes()[4:], limit: readTimeout, reply: "Error: ", n: 60},
+		{name: "gateway, raw upload dripping", first: jpg.Bytes()[:4], drip: jpg.Bytes()[4:], limit: readTimeout, reply: "Error: ", n: 80},
+		{name: "gateway, TLS, idle after the handshake", tls: true, limit: idleTimeout, n: 60},
+		{name: "gateway, idle", limit: idleTimeout, n: 80},
+		{name: "gateway, half a ClientHello then stalled", first: hello[:len(hello)/2], limit: handshakeTimeout, n: 60},
+		{name: "gateway, native header then stalled", first: header, limit: stallTimeout, reply: "ESCL", n: 80},
+		{name: "gateway, framed length then stalled", first: []byte{0, 0, 16, 0}, limit: stallTimeout, n: 80},
 		{name: "files, idle", files: true, limit: headerTimeout, n: 50},
 		{name: "files, request line dripping", files: true, first: request[:5], drip: request[5:], limit: headerTimeout, reply: "HTTP/1.1 4", n: 50},
 	}
@@ -552,7 +618,7 @@ func TestSlowloris(t *testing.T) {
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      10 * time.Second,
 		IdleTimeout:       idleTimeout,
-	})
+	}, rig)
 	filesAddr := strings.TrimPrefix(sys.filesURL, "http://")
 
 	// closeAll closes the slow connections and ends their goroutines.
@@ -564,7 +630,7 @@ func TestSlowloris(t *testing.T) {
 		closeOnce.Do(func() {
 			close(stop)
 			for _, sc := range all {
-				sc.c.Close()
+				sc.nc.Close()
 			}
 			wg.Wait()
 		})
@@ -578,15 +644,28 @@ func TestSlowloris(t *testing.T) {
 		}
 		for range k.n {
 			since := time.Now()
-			c, err := net.Dial("tcp", addr)
+			nc, err := net.Dial("tcp", addr)
 			if err != nil {
 				t.Fatalf("dialling connection %d: %v", len(all)+1, err)
 			}
-			sc := &slowConn{kind: k, c: c, since: since, ended: make(chan struct{})}
+			c := nc
+			if k.tls {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				tc, err := rig.handshake(ctx, nc)
+				cancel()
+				if err != nil {
+					nc.Close()
+					t.Fatalf("TLS handshake of connection %d: %v", len(all)+1, err)
+				}
+				c = tc
+			}
+			sc := &slowConn{kind: k, c: c, nc: nc, since: since, ended: make(chan struct{})}
 			all = append(all, sc)
 			k.conns = append(k.conns, sc)
-			if _, err := c.Write(k.first); err != nil {
-				t.Fatal(err)
+			if len(k.first) > 0 {
+				if _, err := c.Write(k.first); err != nil {
+					t.Fatal(err)
+				}
 			}
 			wg.Go(func() {
 				sc.reply, sc.err = io.ReadAll(io.LimitReader(c, 4096))
@@ -615,23 +694,23 @@ func TestSlowloris(t *testing.T) {
 	}
 	opened := time.Since(openedAt)
 
-	// A normal client, in both protocols, and the download of its
-	// results.
+	// A normal client, in both protocols and over TLS, and the download
+	// of its results.
 	hcTransport := &http.Transport{}
 	defer hcTransport.CloseIdleConnections()
 	hc := &http.Client{Transport: hcTransport}
 	native := &transport.Client{Addr: sys.gatewayAddr}
 	defer native.Close()
-	normal := func() (raw, nat time.Duration, err error) {
+	normal := func() (raw, nat, secure time.Duration, err error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		began := time.Now()
-		link, err := uploadRaw(ctx, sys.gatewayAddr, jpg.Bytes(), false)
+		link, err := uploadRaw(ctx, sys.gatewayAddr, jpg.Bytes(), false, nil)
 		if err == nil {
 			err = fetchResult(ctx, hc, link, 160, 120)
 		}
 		if err != nil {
-			return 0, 0, fmt.Errorf("raw protocol: %w", err)
+			return 0, 0, 0, fmt.Errorf("raw protocol: %w", err)
 		}
 		raw, began = time.Since(began), time.Now()
 		resp, err := native.Do(ctx, &transport.Request{Body: jpg.Bytes()})
@@ -639,19 +718,27 @@ func TestSlowloris(t *testing.T) {
 			err = fetchResult(ctx, hc, resp.Location, 160, 120)
 		}
 		if err != nil {
-			return 0, 0, fmt.Errorf("native protocol: %w", err)
+			return 0, 0, 0, fmt.Errorf("native protocol: %w", err)
 		}
-		return raw, time.Since(began), nil
+		nat, began = time.Since(began), time.Now()
+		link, err = uploadRaw(ctx, sys.gatewayAddr, jpg.Bytes(), false, rig)
+		if err == nil {
+			err = fetchResult(ctx, hc, link, 160, 120)
+		}
+		if err != nil {
+			return 0, 0, 0, fmt.Errorf("raw protocol over TLS: %w", err)
+		}
+		return raw, nat, time.Since(began), nil
 	}
-	raw, nat, err := normal()
+	raw, nat, secure, err := normal()
 	if err != nil {
 		t.Fatalf("a normal client, with %d slow connections open: %v", len(all), err)
 	}
 	servedAt := time.Now()
-	t.Logf("%d slow connections opened in %v; a normal client then got its link and result in %v (raw), %v (native)",
-		len(all), opened.Round(time.Millisecond), raw.Round(time.Millisecond), nat.Round(time.Millisecond))
-	if raw >= time.Second || nat >= time.Second {
-		t.Errorf("a normal client took %v (raw), %v (native) to be served, want under 1s", raw, nat)
+	t.Logf("%d slow connections opened in %v; a normal client then got its link and result in %v (raw), %v (native), %v (raw over TLS)",
+		len(all), opened.Round(time.Millisecond), raw.Round(time.Millisecond), nat.Round(time.Millisecond), secure.Round(time.Millisecond))
+	if raw >= time.Second || nat >= time.Second || secure >= time.Second {
+		t.Errorf("a normal client took %v (raw), %v (native), %v (raw over TLS) to be served, want under 1s", raw, nat, secure)
 	}
 
 	// Each slow connection is cut off by its timeout, not before, and not
@@ -689,7 +776,7 @@ func TestSlowloris(t *testing.T) {
 				example = fmt.Sprintf("replied %q", sc.reply)
 			}
 		}
-		t.Logf("%-38s %3d cut off after %v to %v (timeout %v)", k.name+":", len(k.conns)-late, best.Round(time.Millisecond), worst.Round(time.Millisecond), k.limit)
+		t.Logf("%-42s %3d cut off after %v to %v (timeout %v)", k.name+":", len(k.conns)-late, best.Round(time.Millisecond), worst.Round(time.Millisecond), k.limit)
 		if early > 0 || late > 0 || wrong > 0 {
 			t.Errorf("%s: of %d connections, %d were cut off before the timeout of %v, %d were still open %v after it, %d got a reply not starting %q (e.g. %s)",
 				k.name, len(k.conns), early, k.limit, late, margin, wrong, k.reply, example)
@@ -700,7 +787,7 @@ func TestSlowloris(t *testing.T) {
 	}
 
 	closeAll()
-	if _, _, err := normal(); err != nil {
+	if _, _, _, err := normal(); err != nil {
 		t.Errorf("a normal client, after the slow connections: %v", err)
 	}
 	native.Close()
