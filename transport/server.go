@@ -222,8 +222,10 @@ type Server struct {
 	// that of a TLS handshake record (0x16) is served over TLS, its
 	// protocol told apart as a plaintext one's is. Its certificates
 	// come from the config, which may be a KeyPair's GetCertificate.
-	// With TLS, a framed request may not be of 0x16000000 to 0x16FFFFFF
-	// bytes (see Detection).
+	// The handshake must be complete within twice StallTimeout (or
+	// ReadTimeout, if shorter) of its first byte. With TLS, a framed
+	// request may not be of 0x16000000 to 0x16FFFFFF bytes (see
+	// Detection).
 	TLSConfig *tls.Config
 
 	// RequireTLS refuses plaintext connections, with one line (or an

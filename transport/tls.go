@@ -43,6 +43,9 @@ func (c *prefixConn) Read(p []byte) (int, error) {
 func (c *conn) startTLS(first byte) bool {
 	tc := tls.Server(&prefixConn{Conn: c.rwc, pre: []byte{first}}, c.s.TLSConfig)
 	d := min(orDefault(c.s.ReadTimeout, DefaultReadTimeout), 2*orDefault(c.s.StallTimeout, DefaultStallTimeout))
+	// The wait for the first byte is over: the handshake has its own
+	// bound, from that byte.
+	c.rwc.SetDeadline(time.Now().Add(d))
 	ctx, cancel := context.WithTimeout(c.ctx, d)
 	defer cancel()
 	if err := tc.HandshakeContext(ctx); err != nil {
