@@ -125,7 +125,8 @@ func TestWriteCertificates(t *testing.T) {
 // TestClientTLS has a load client of escala-tls send photos to a gateway
 // that answers with links to an HTTPS server, with each protocol, and
 // counts the full handshakes: one per upload, unless -reuse keeps the
-// native connection; the downloads keep theirs.
+// native connection or -resume resumes the session; the downloads keep
+// their connection.
 func TestClientTLS(t *testing.T) {
 	certs, err := writeCertificates(t.TempDir())
 	if err != nil {
@@ -173,21 +174,26 @@ func TestClientTLS(t *testing.T) {
 			t.Errorf("Serve = %v, want ErrServerClosed", err)
 		}
 	})
-	sys := &system{addrs: []string{l.Addr().String()}, tls: certs.client}
-
 	t.Cleanup(func() { native, reuse = false, false })
 	const n = 3
 	for _, tc := range []struct {
-		name           string
-		native, reuse  bool
-		wantHandshakes int64
+		name                  string
+		native, reuse, resume bool
+		wantHandshakes        int64
 	}{
-		{"raw", false, false, n},
-		{"native", true, false, n},
-		{"native reuse", true, true, 1},
+		{"raw", false, false, false, n},
+		{"raw resume", false, false, true, 1},
+		{"native", true, false, false, n},
+		{"native reuse", true, true, false, 1},
+		{"native resume", true, false, true, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			native, reuse = tc.native, tc.reuse
+			sys := &system{addrs: []string{l.Addr().String()}, tls: certs.client}
+			if tc.resume {
+				sys.tls = certs.client.Clone()
+				sys.tls.ClientSessionCache = tls.NewLRUClientSessionCache(0)
+			}
 			handshakes.Store(0)
 			uploads.Store(0)
 			downloadConns.Store(0)
