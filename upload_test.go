@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/escala-img/escala"
+	"github.com/escala-img/escala/internal/tools/progtest"
 	"github.com/escala-img/escala/internal/tools/sample"
 	"github.com/escala-img/escala/scaler"
 	"github.com/escala-img/escala/store"
@@ -629,19 +630,10 @@ func TestUploadObserve(t *testing.T) {
 // token is not "".
 func (s *uploadServer) postToken(t testing.TB, data []byte, token string) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, s.url+"/upload", bytes.NewReader(data))
+	resp, body, err := progtest.PostUpload(s.url, data, token)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
 	return resp, body
 }
 

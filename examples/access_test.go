@@ -1,7 +1,6 @@
 package examples_test
 
 import (
-	"bytes"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,24 +14,14 @@ import (
 )
 
 // postUpload sends data to POST /upload of base with a Bearer token, when
-// token is not "", and returns the status and the reply.
+// token is not "", and returns the reply and its body.
 func postUpload(t *testing.T, base string, data []byte, token string) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, base+"/upload", bytes.NewReader(data))
+	resp, body, err := progtest.PostUpload(base, data, token)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var body bytes.Buffer
-	body.ReadFrom(resp.Body)
-	return resp, body.String()
+	return resp, string(body)
 }
 
 // A gateway with --auth-tokens serves only uploads with a token of its

@@ -819,18 +819,10 @@ func (c *conn) serveNative(pre []byte, end time.Time) {
 		r := c.reader(end)
 		f, n, err := readHead(r, pre, limit, admit)
 		if err == nil && f.typ == typeRequest {
+			// A request refused here is answered below, and as its
+			// body is not read, the connection then ends.
 			_, token, _ := requestExtras(f.meta)
-			if err := c.admit(Native, token); err != nil {
-				// The body is not read, so the connection ends.
-				c.logError(Native, err)
-				start := time.Now()
-				out, werr := c.writeError(err)
-				if werr == nil {
-					c.closeGently()
-				}
-				c.observe(Native, len(pre)+r.n, out, start, err)
-				return
-			}
+			err = c.admit(Native, token)
 		}
 		if err == nil {
 			err = f.readBody(r, n, admit)
@@ -842,7 +834,8 @@ func (c *conn) serveNative(pre []byte, end time.Time) {
 			var he *headerError
 			switch {
 			case errors.As(err, &he), errors.Is(err, ErrFrameTooLarge), errors.Is(err, os.ErrDeadlineExceeded),
-				errors.Is(err, ErrBusy), errors.Is(err, scaler.ErrBusy), errors.Is(err, scaler.ErrTooLarge):
+				errors.Is(err, ErrBusy), errors.Is(err, scaler.ErrBusy), errors.Is(err, scaler.ErrTooLarge),
+				errors.Is(err, ErrUnauthorized):
 				c.logError(Native, err)
 				start := time.Now()
 				out, werr := c.writeError(err)

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/escala-img/escala/internal/tools/fakescaler"
 	"github.com/escala-img/escala/internal/tools/sample"
 	"github.com/escala-img/escala/scaler"
 	"github.com/escala-img/escala/transport"
@@ -76,23 +77,8 @@ func TestWriteCertificates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{kp}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.(*tls.Conn).Handshake()
-			}()
-		}
-	}()
+	cfg := &tls.Config{Certificates: []tls.Certificate{kp}}
+	addr := fakescaler.Serve(t, func(c net.Conn) { tls.Server(c, cfg).Handshake() })
 	byName := certs.client.Clone()
 	byName.ServerName = "localhost"
 	for _, tc := range []struct {
@@ -105,7 +91,7 @@ func TestWriteCertificates(t *testing.T) {
 		{"another name", byName, new(x509.HostnameError)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			st, err := handshake(t.Context(), l.Addr().String(), tc.cfg)
+			st, err := handshake(t.Context(), addr, tc.cfg)
 			if tc.want == nil {
 				if err != nil {
 					t.Fatalf("handshake = %v, want a connection", err)

@@ -16,10 +16,13 @@ package progtest
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -356,4 +359,27 @@ func RawUpload(addr string, data []byte) (string, error) {
 		err = io.EOF
 	}
 	return "", fmt.Errorf("reading the reply of %s: %w", addr, err)
+}
+
+// PostUpload sends data to POST /upload of the gateway's HTTP server at
+// base, with an "Authorization: Bearer" header when token is not "", and
+// returns the reply with its body read. The exchange may take Timeout at
+// most.
+func PostUpload(base string, data []byte, token string) (*http.Response, []byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/upload", bytes.NewReader(data))
+	if err != nil {
+		return nil, nil, err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp, body, err
 }
