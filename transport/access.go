@@ -71,7 +71,8 @@ type Access struct {
 
 	// MaxClients bounds the clients whose limits are tracked at once.
 	// When that many are busy or spent their burst, a new client is
-	// refused as busy. 0 means DefaultMaxClients.
+	// refused as busy (for a second at least, as room is looked for
+	// once a second). 0 means DefaultMaxClients.
 	MaxClients int
 
 	mu      sync.Mutex
@@ -148,7 +149,9 @@ func (a *Access) take(keys []string, now time.Time) (func(), error) {
 		a.clients = make(map[string]*clientState)
 		a.swept = now
 	}
-	if now.Sub(a.swept) > time.Minute {
+	// Idle clients are forgotten once a minute, or, when there may be no
+	// room for these, once a second: a sweep walks them all.
+	if since := now.Sub(a.swept); since > time.Minute || since >= time.Second && len(a.clients)+len(keys) > a.maxClients() {
 		a.sweep(now)
 	}
 	burst := float64(a.Burst)
@@ -163,9 +166,6 @@ func (a *Access) take(keys []string, now time.Time) (func(), error) {
 		who = "this " + who
 		s := a.clients[k]
 		if s == nil {
-			if len(a.clients) >= a.maxClients() {
-				a.sweep(now)
-			}
 			if len(a.clients) >= a.maxClients() {
 				return nil, &LimitError{Reason: "too many clients at once", RetryAfter: time.Second}
 			}

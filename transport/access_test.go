@@ -91,16 +91,24 @@ func TestAccessTokenAndAddress(t *testing.T) {
 // Clients beyond MaxClients are refused while the others are in progress,
 // and admitted once those are idle again.
 func TestAccessMaxClients(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	a := &Access{Concurrency: 1, MaxClients: 2}
-	r1, _ := a.Admit(Raw, "192.0.2.1:1", "")
-	r2, _ := a.Admit(Raw, "192.0.2.2:1", "")
-	if _, err := a.Admit(Raw, "192.0.2.3:1", ""); err == nil || !strings.Contains(err.Error(), "too many clients") {
+	r1, _ := a.take([]string{"address 192.0.2.1"}, t0)
+	r2, _ := a.take([]string{"address 192.0.2.2"}, t0)
+	third := []string{"address 192.0.2.3"}
+	if _, err := a.take(third, t0.Add(time.Second)); err == nil || !strings.Contains(err.Error(), "too many clients") {
 		t.Fatalf("a third client of 2 = %v, want refused", err)
 	}
 	r1()
 	r2()
-	if _, err := a.Admit(Raw, "192.0.2.3:1", ""); err != nil {
-		t.Errorf("a third client once the others are idle: %v", err)
+	if _, err := a.take(third, t0.Add(1500*time.Millisecond)); err == nil {
+		t.Errorf("a third client admitted within a second of the last look for room")
+	}
+	if _, err := a.take(third, t0.Add(2*time.Second)); err != nil {
+		t.Errorf("a third client a second later, the others idle: %v", err)
+	}
+	if len(a.clients) != 1 {
+		t.Errorf("%d clients tracked, want the idle two forgotten", len(a.clients))
 	}
 }
 
