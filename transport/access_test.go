@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -405,5 +406,25 @@ func TestServerConcurrencyLimit(t *testing.T) {
 	}
 	if err := nativeFrom(t, "127.0.0.1", addr, &Request{Body: []byte("image"), Token: "token-a"}); err != nil {
 		t.Errorf("once the held request ended: %v", err)
+	}
+}
+
+// BenchmarkAdmit is the cost Access adds to each request: a token of a
+// file of 100 checked, and both limits counted.
+func BenchmarkAdmit(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "tokens")
+	var lines []string
+	for i := range 100 {
+		lines = append(lines, fmt.Sprintf("token-%03d-Qm41vZ8rXs", i))
+	}
+	writeTokens(b, path, lines...)
+	a := &Access{Tokens: &TokenFile{Path: path}, Rate: 1e9, Concurrency: 1 << 20}
+	b.ReportAllocs()
+	for b.Loop() {
+		release, err := a.Admit(Native, "192.0.2.1:4000", "token-099-Qm41vZ8rXs")
+		if err != nil {
+			b.Fatal(err)
+		}
+		release()
 	}
 }
