@@ -336,7 +336,7 @@ func (s *Server) Serve(l net.Listener) error {
 			continue
 		}
 		backoff = 0
-		c := &conn{s: s, rwc: rwc, remote: rwc.RemoteAddr().String()}
+		c := &conn{s: s, rwc: rwc, raw: rwc, remote: rwc.RemoteAddr().String()}
 		// Each connection's context is its own, not a child of one the
 		// server keeps: the children of one context share its lock.
 		c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -444,7 +444,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.mu.Lock()
 		for c := range s.conns {
 			if c.idle.Load() {
-				c.rwc.Close()
+				c.raw.Close()
 			}
 		}
 		n := len(s.conns)
@@ -472,7 +472,7 @@ func (s *Server) Close() error {
 	}
 	for c := range s.conns {
 		c.cancel()
-		c.rwc.Close()
+		c.raw.Close()
 	}
 	return nil
 }
@@ -480,7 +480,8 @@ func (s *Server) Close() error {
 // A conn is one accepted connection.
 type conn struct {
 	s      *Server
-	rwc    net.Conn
+	rwc    net.Conn // the connection, or the TLS one over it: the conn's goroutine's alone
+	raw    net.Conn // the accepted connection, which Shutdown and Close may close
 	remote string
 	ctx    context.Context // ends on Close
 	cancel context.CancelFunc
