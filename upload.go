@@ -208,9 +208,10 @@ func (h *UploadHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"escala: a form is not an image: POST the image file itself as the body"}, false)
 		return
 	}
+	release := func() {}
 	if h.Access != nil {
-		release, err := h.Access.Admit(transport.HTTP, r.RemoteAddr, bearer(r))
-		if err != nil {
+		var err error
+		if release, err = h.Access.Admit(transport.HTTP, r.RemoteAddr, bearer(r)); err != nil {
 			h.fail(w, rc, r, err, false)
 			return
 		}
@@ -235,6 +236,7 @@ func (h *UploadHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp, err := h.handle(r, body)
+	release() // before the reply, as a transport.Server does
 	if err != nil {
 		h.fail(w, rc, r, err, true)
 		return

@@ -66,7 +66,8 @@ type Access struct {
 	Burst int
 
 	// Concurrency bounds the requests of each client in progress at
-	// once, from the moment admitted to the reply. 0 means no limit.
+	// once, from the moment admitted until a Server's Handler returns,
+	// before the reply is written. 0 means no limit.
 	Concurrency int
 
 	// MaxClients bounds the clients whose limits are tracked at once.
@@ -111,8 +112,8 @@ func (e *LimitError) Is(target error) bool { return target == ErrBusy }
 // Admit decides whether to serve a request of protocol p from remoteAddr
 // (host:port, or a host) carrying token ("" for none). When it does, the
 // caller must call release once the request is answered; otherwise err
-// says why not: ErrUnauthorized or a *LimitError. A nil Access admits
-// everything.
+// says why not: ErrUnauthorized or a *LimitError. Calling release more
+// than once does no harm. A nil Access admits everything.
 func (a *Access) Admit(p Protocol, remoteAddr, token string) (release func(), err error) {
 	if a == nil {
 		return func() {}, nil

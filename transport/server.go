@@ -490,6 +490,8 @@ type conn struct {
 	bufs   [][]byte    // buffers from mem.Bytes that the request and its reply hold
 	began  time.Time   // when the first byte of the request arrived
 	trace  *Trace      // of the request being handled, with Server.Observe
+	// admitted gives back the request's place in the Server's Access.
+	admitted func()
 }
 
 // reserve takes n bytes of the server's budget for the request being
@@ -769,6 +771,9 @@ func (c *conn) handle(req *Request, p Protocol) (resp *Response, err error) {
 	}()
 	c.s.inFlight.Add(1)
 	defer c.s.inFlight.Add(-1)
+	if c.admitted != nil {
+		defer func() { c.admitted(); c.admitted = nil }()
+	}
 	resp, err = c.s.Handler.Serve(ctx, req)
 	if err == nil && resp == nil {
 		err = errors.New("transport: handler returned no response")
@@ -790,6 +795,11 @@ func (c *conn) admit(p Protocol, token string) error {
 	if err != nil {
 		return err
 	}
+	// The place is given back when the Handler returns (see handle),
+	// before the reply is written: a client that sends its next request
+	// once it has read a reply must find it free. Should the request end
+	// before that, it goes back with the budget.
+	c.admitted = release
 	c.held = append(c.held, release)
 	return nil
 }
