@@ -786,7 +786,7 @@ func (c *conn) handle(req *Request, p Protocol) (resp *Response, err error) {
 
 // admit asks the Server's Access whether to serve a request of protocol
 // p carrying token, and when it may, holds the request's place until the
-// reply is written.
+// Handler returns.
 func (c *conn) admit(p Protocol, token string) error {
 	if c.s.Access == nil {
 		return nil
